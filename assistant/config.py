@@ -1,0 +1,58 @@
+"""One Settings object owns every knob; read from PARTNERSHIP_* environment variables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of the assistant and its adapters.
+
+    Every field can be set as ``PARTNERSHIP_<FIELD>`` (e.g. ``PARTNERSHIP_DATA_DIR``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PARTNERSHIP_", extra="ignore")
+
+    data_dir: Path = Field(Path(".partnership"), description="Where the index, manifest and feedback live.")
+    corpus_dir: Path = Field(Path("corpus"), description="Default folder ingested by `partnership ingest`.")
+    collection: str = Field("partnership", description="Chroma collection name.")
+    chroma_host: str | None = Field(None, description="Use a Chroma server at this host instead of the embedded store.")
+    chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    hnsw_ef: int = Field(400, ge=10, description="HNSW construction_ef and search_ef (the defaults miss hits on small collections).")
+
+    top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
+    decline_threshold: float = Field(0.45, description="Below this evidence score the assistant declines instead of answering.")
+    max_question_chars: int = Field(2000, ge=1)
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused by ingest before being read.")
+
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset means the extractive answerer.")
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 30.0
+
+    api_keys: str | None = Field(None, description="Comma-separated bearer keys for the HTTP API; unset means open, bound to 127.0.0.1.")
+    rate_limit_per_minute: int = Field(30, ge=1, description="HTTP requests per client per minute.")
+    slack_rate_limit_per_minute: int = Field(10, ge=1, description="Slack questions per user per minute.")
+
+    @field_validator("chroma_host", "llm_base_url", "llm_model", "llm_api_key", "api_keys", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.json"
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in (self.api_keys or "").split(",") if k.strip()]

@@ -1,0 +1,168 @@
+"""`Assistant.ask` — the one entry point used unchanged by the CLI, HTTP, Slack and eval."""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+
+from langchain_core.documents import Document
+
+from assistant.answering import ExtractiveAnswerer
+from assistant.config import Settings
+from assistant.errors import IndexEmptyError, QuestionError
+from assistant.models import Answer, Filters, Message
+from assistant.retrieval import HybridRetriever, LexicalIndex
+from assistant.store import ChunkStore
+from assistant.text import STOPWORDS, stem, tokens
+
+log = logging.getLogger(__name__)
+
+QUESTION_WORDS = frozenset(
+    "what how can is are do does will why who when where which tell give show explain list describe could "
+    "would should hi hello thanks please and or but if so ok okay yes no".split()
+)
+FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|what if|and if|or)\b|\b(it|that|this|they|them|those|these)\b", re.I)
+
+# A hook for answer backends other than the extractive one (see the generative backend).
+AnswerBackend = Callable[[str, list[Document], list[Message]], Answer]
+
+
+def as_messages(history: Sequence[Message | dict] | None) -> list[Message]:
+    return [m if isinstance(m, Message) else Message.model_validate(m) for m in (history or [])]
+
+
+def as_filters(filters: Filters | dict | None) -> Filters | None:
+    if filters is None or isinstance(filters, Filters):
+        return filters
+    return Filters.model_validate(filters)
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    """The question, stripped; QuestionError if it is empty or longer than `max_chars`."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("The question is empty: type a question about the partnership documents.")
+    if len(question) > max_chars:
+        raise QuestionError(f"The question is {len(question):,} characters long; the limit is {max_chars:,}.")
+    return question.strip()
+
+
+class Assistant:
+    """Answers questions from the indexed partnership documents.
+
+    Args:
+        settings: the configuration (thresholds, limits).
+        store: the chunk store (Chroma collection) to search.
+        retriever: hybrid dense + BM25 retriever over `store`.
+        answerer: the extractive answerer (always available; also the fallback of other backends).
+        calculator_router: recognises calculation questions and answers them with the funding calculator.
+        backend: optional answer backend (e.g. a chat model); None means extractive answers.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChunkStore,
+        retriever: HybridRetriever,
+        answerer: ExtractiveAnswerer,
+        calculator_router: Callable[[str, list[Message]], Answer | None] | None = None,
+        backend: AnswerBackend | None = None,
+    ):
+        self.settings = settings
+        self.store = store
+        self.retriever = retriever
+        self.answerer = answerer
+        self.calculator_router = calculator_router
+        self.backend = backend
+
+    # -- the entry point -------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Message | dict] | None = None,
+        filters: Filters | dict | None = None,
+    ) -> Answer:
+        """Answer `question`, using `history` (earlier turns) for follow-ups.
+
+        Args:
+            question: the user's question (1–`max_question_chars` characters).
+            history: earlier messages of the conversation, oldest first.
+            filters: restrict retrieval to a partnership and/or document kind.
+
+        Returns:
+            An Answer whose every [n] marker refers to an entry of `citations`.
+
+        Raises:
+            QuestionError: empty or over-long question.
+            IndexEmptyError: nothing has been ingested.
+        """
+        question = self.validate(question)
+        if self.store.count() == 0:
+            raise IndexEmptyError()
+        messages = as_messages(history)
+        filters = as_filters(filters)
+        if self.calculator_router:
+            routed = self.calculator_router(question, messages)
+            if routed is not None:
+                return routed
+        hits = self.retrieve(self.standalone_question(question, messages), filters)
+        reason = self.weak_evidence(question, hits)
+        if reason:
+            return self.answerer.decline(hits, reason)
+        if self.backend:
+            return self.backend(question, hits, messages)
+        return self.extractive(question, hits)
+
+    def extractive(self, question: str, hits: list[Document]) -> Answer:
+        return self.answerer.documented_answer(question, hits) or self.answerer.compose(question, hits)
+
+    # -- pieces, public so eval and the benchmarks can measure them --------------------------------
+    def validate(self, question: str) -> str:
+        return validate_question(question, self.settings.max_question_chars)
+
+    def retrieve(self, question: str, filters: Filters | dict | None = None) -> list[Document]:
+        """The chunks the answer will be built from, best first (scores in metadata)."""
+        if self.store.count() == 0:
+            raise IndexEmptyError()
+        return self.retriever.invoke(question, filters=as_filters(filters))
+
+    @staticmethod
+    def standalone_question(question: str, history: list[Message]) -> str:
+        """Follow-ups ("and for secondaries?") are retrieved together with the previous question."""
+        previous = next((m.content for m in reversed(history) if m.role == "user"), None)
+        if previous and (len(question.split()) <= 6 or FOLLOW_UP.search(question)):
+            return f"{previous} {question}"
+        return question
+
+    def weak_evidence(self, question: str, hits: list[Document]) -> str | None:
+        """Why the documents don't answer `question`, or None when the evidence is good enough."""
+        if not hits:
+            return "nothing in them matches the question."
+        unknown = self.unknown_names(question, self.retriever.lexical())
+        if unknown:
+            return f"they never mention {', '.join(unknown)}."
+        best = max(float(h.metadata.get("dense", 0.0)) for h in hits[:3])
+        if best < self.settings.decline_threshold:
+            return "nothing in them is close enough to the question."
+        return None
+
+    @staticmethod
+    def unknown_names(question: str, lexical: LexicalIndex) -> list[str]:
+        """Capitalised names and acronyms in the question that occur nowhere in the documents."""
+        unknown = []
+        for word in re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question):
+            low = word.lower().split("'")[0].split("’")[0]
+            if low in STOPWORDS or low in QUESTION_WORDS:
+                continue
+            if not any(tok in lexical.vocabulary for tok in tokens(word)) and stem(low) not in lexical.vocabulary:
+                unknown.append(word)
+        return unknown
+
+    def documents(self) -> list[dict]:
+        """Indexed documents with title, kind, partnership and chunk count."""
+        return self.store.documents_summary()
+
+    def is_ready(self) -> bool:
+        try:
+            return self.store.count() > 0
+        except Exception:  # a store that cannot even count is not ready
+            return False

@@ -1,0 +1,19 @@
+"""Wires the Assistant from Settings: embeddings, store, retriever, answerer, calculator, backend."""
+from __future__ import annotations
+
+from assistant.answering import ExtractiveAnswerer
+from assistant.config import Settings
+from assistant.core import Assistant
+from assistant.embeddings import load_embeddings
+from assistant.retrieval import HybridRetriever, QueryEmbedder
+from assistant.store import ChunkStore
+
+
+def build_assistant(settings: Settings | None = None, embeddings=None) -> Assistant:
+    """Build the Assistant once per process; adapters receive it (no module-level globals)."""
+    settings = settings or Settings()
+    embeddings = embeddings or load_embeddings()
+    store = ChunkStore(settings, embeddings)
+    embedder = QueryEmbedder(embeddings)
+    retriever = HybridRetriever(store=store, query_embedder=embedder, k=settings.top_k)
+    return Assistant(settings, store, retriever, ExtractiveAnswerer(embedder))

@@ -1,0 +1,138 @@
+"""Hybrid retrieval: dense (MiniLM vectors in Chroma) + BM25 over the same chunks, fused by reciprocal rank.
+
+Dense search finds paraphrases ("can we pick and choose?" → "Is it all or nothing?"); BM25 finds exact
+figures, names and acronyms ("£3.36", "SAfE") that a small embedding model blurs.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+from rank_bm25 import BM25Okapi
+
+from assistant.models import Filters
+from assistant.store import ChunkStore
+from assistant.text import tokens
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: dampens the weight of rank 1 vs rank 2
+CANDIDATES = 50  # per ranker, before fusion and filtering
+
+
+class QueryEmbedder:
+    """Embeds questions once: retrieval and sentence scoring reuse the same vector."""
+
+    def __init__(self, embeddings: Embeddings, cache_size: int = 512):
+        self.embeddings = embeddings
+        self.embed = lru_cache(maxsize=cache_size)(self._embed)
+
+    def _embed(self, text: str) -> tuple[float, ...]:
+        return tuple(self.embeddings.embed_query(text))
+
+
+def matches(meta: dict, filters: Filters | None) -> bool:
+    if not filters:
+        return True
+    if filters.kind and meta.get("kind") != filters.kind:
+        return False
+    if filters.partnership:
+        wanted = filters.partnership.lower()
+        names = f"{meta.get('partnership', '')}; {meta.get('partnerships', '')}".lower()
+        if wanted not in names:
+            return False
+    return True
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 over every chunk in the store, rebuilt when the store changes."""
+
+    ids: list[str]
+    docs: dict[str, Document]
+    bm25: BM25Okapi | None
+    vocabulary: frozenset[str]
+
+    @classmethod
+    def build(cls, store: ChunkStore) -> "LexicalIndex":
+        chunks = store.all_chunks()
+        ids = [cid for cid, _ in chunks]
+        docs = dict(chunks)
+        corpus = [tokens(f"{d.metadata.get('section', '')} {d.page_content}") for _, d in chunks]
+        vocab = frozenset(t for toks in corpus for t in toks)
+        return cls(ids, docs, BM25Okapi(corpus) if corpus else None, vocab)
+
+    def search(self, query: str, n: int) -> list[tuple[str, float]]:
+        if not self.bm25:
+            return []
+        scores = self.bm25.get_scores(tokens(query))
+        ranked = sorted(range(len(scores)), key=lambda i: -scores[i])[:n]
+        return [(self.ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over a ChunkStore. Each returned Document carries its scores in metadata:
+    `dense` (cosine similarity), `bm25`, and `rrf` (the fused score that orders the results).
+
+    `invoke(question, filters=Filters(...))` narrows by partnership or kind.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: ChunkStore
+    query_embedder: QueryEmbedder
+    k: int = 6
+    _lexical: LexicalIndex | None = PrivateAttr(default=None)
+    _lexical_count: int = PrivateAttr(default=-1)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, rebuilt if the collection's size changed since it was built."""
+        count = self.store.count()
+        with self._lock:
+            if self._lexical is None or count != self._lexical_count:
+                self._lexical = LexicalIndex.build(self.store)
+                self._lexical_count = count
+            return self._lexical
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._lexical = None
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        filters: Filters | None = None,
+        k: int | None = None,
+    ) -> list[Document]:
+        k = k or self.k
+        lexical = self.lexical()
+        if not lexical.ids:
+            return []
+        vector = list(self.query_embedder.embed(query))
+        n = len(lexical.ids) if filters else min(CANDIDATES, len(lexical.ids))
+        dense = [(cid, s) for cid, s in self.store.query(vector, n) if cid in lexical.docs]
+        sparse = lexical.search(query, n)
+        dense_score = dict(dense)
+        bm25_score = dict(sparse)
+        fused: dict[str, float] = {}
+        for ranking in (dense, sparse):
+            rank = 0
+            for cid, _ in ranking:
+                if not matches(lexical.docs[cid].metadata, filters):
+                    continue
+                rank += 1
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        best = sorted(fused, key=lambda cid: -fused[cid])[:k]
+        results = []
+        for cid in best:
+            doc = lexical.docs[cid]
+            meta = dict(doc.metadata, dense=dense_score.get(cid, 0.0), bm25=bm25_score.get(cid, 0.0), rrf=fused[cid])
+            results.append(Document(page_content=doc.page_content, metadata=meta, id=cid))
+        return results

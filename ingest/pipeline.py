@@ -1,0 +1,204 @@
+"""Files → chunks → index, incrementally and crash-safely.
+
+Order of work per file: chunk it, upsert the chunks whose ids are new, delete the file's chunks that are no
+longer produced, then record the file in the manifest (atomic write). Chunk ids hash source + position +
+text, so re-running after a crash at any point converges on exactly the chunks a clean ingest produces.
+A file that fails to load never touches what is already indexed for it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from langchain_core.documents import Document
+
+from assistant.config import Settings
+from assistant.errors import IngestError
+from assistant.store import ChunkStore
+from ingest.chunking import chunk_pages
+from ingest.loaders import load_pages
+from ingest.lock import ingest_lock
+from ingest.manifest import FileEntry, Manifest
+from ingest.metadata import METADATA_FILE, doc_meta_for, load_corpus_metadata
+
+
+class Progress(Protocol):
+    def start(self, total_chunks: int) -> None: ...
+    def advance(self, chunks: int) -> None: ...
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    chunks: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": self.failed,
+            "chunks": self.chunks,
+        }
+
+
+def chunk_id(source: str, index: int, text: str) -> str:
+    return hashlib.sha256(f"{source}\x00{index}\x00{text}".encode()).hexdigest()[:32]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover(paths: list[Path], follow_symlinks: bool = False) -> tuple[list[Path], list[dict[str, str]]]:
+    """Expand folders into files; report paths that do not exist or escape their folder via a symlink."""
+    files: list[Path] = []
+    problems: list[dict[str, str]] = []
+    for given in paths:
+        if given.is_dir():
+            root = given.resolve()
+            for path in sorted(given.rglob("*")):
+                if path.name.startswith(".") or path.name == METADATA_FILE or not path.is_file():
+                    continue
+                if path.is_symlink() and not follow_symlinks and not path.resolve().is_relative_to(root):
+                    problems.append({"source": str(path), "error": "symlink points outside the folder; not followed (use --follow-symlinks)"})
+                    continue
+                files.append(path)
+        elif given.is_file():
+            files.append(given)
+        else:
+            problems.append({"source": str(given), "error": "no such file or directory"})
+    return files, problems
+
+
+@dataclass
+class _Pending:
+    path: Path
+    key: str
+    sha: str
+    docs: list[Document]
+    ids: list[str]
+    existed: bool
+
+
+def ingest_paths(
+    paths: list[Path],
+    settings: Settings,
+    store: ChunkStore,
+    *,
+    rebuild: bool = False,
+    follow_symlinks: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the index in line with `paths`. Returns counts of what changed and which files failed."""
+    report = IngestReport()
+    with ingest_lock(settings.data_dir):
+        if rebuild:
+            store.reset()
+            settings.manifest_path.unlink(missing_ok=True)
+        manifest = Manifest.load(settings.manifest_path)
+        indexed = store.ids_by_source()
+        _drop_uncommitted(manifest, indexed, store)
+
+        files, report.failed = discover(paths, follow_symlinks)
+        metadata_cache: dict[Path, dict] = {}
+        pending: list[_Pending] = []
+        for path in files:
+            key = str(path.resolve())
+            try:
+                item = _prepare(path, key, manifest, indexed, settings, metadata_cache)
+            except IngestError as exc:
+                report.failed.append({"source": path.name, "error": str(exc)})
+                continue
+            if item is None:
+                report.unchanged += 1
+            else:
+                pending.append(item)
+
+        new_ids = {item.key: [i for i in item.ids if i not in indexed.get(item.docs[0].metadata["source"], set())] for item in pending}
+        if progress:
+            progress.start(sum(len(v) for v in new_ids.values()))
+        for item in pending:
+            _commit(item, new_ids[item.key], manifest, indexed, store, settings, progress)
+            if item.existed:
+                report.updated += 1
+            else:
+                report.added += 1
+
+        report.removed = _remove_missing(manifest, store, settings)
+        report.chunks = store.count()
+    return report
+
+
+def _drop_uncommitted(manifest: Manifest, indexed: dict[str, set[str]], store: ChunkStore) -> None:
+    """Reconcile after a crash: chunks of sources the manifest does not record are uncommitted work.
+
+    A manifest entry whose chunks are not all in the index is forgotten, so that file is re-ingested.
+    """
+    recorded_sources = {entry.source for entry in manifest.files.values()}
+    for source, ids in list(indexed.items()):
+        if source not in recorded_sources:
+            store.delete(ids)
+            del indexed[source]
+    for key, entry in list(manifest.files.items()):
+        if set(entry.chunk_ids) != indexed.get(entry.source, set()):
+            del manifest.files[key]
+
+
+def _prepare(path, key, manifest, indexed, settings, metadata_cache) -> _Pending | None:
+    size = path.stat().st_size
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    if size > limit:
+        raise IngestError(f"file is larger than the {settings.max_file_mb:g} MB limit ({size / 1024 / 1024:.1f} MB)")
+    sha = file_sha256(path)
+    entry = manifest.files.get(key)
+    if entry and entry.sha256 == sha:
+        return None
+    folder = path.parent.resolve()
+    if folder not in metadata_cache:
+        metadata_cache[folder] = load_corpus_metadata(folder)
+    meta = doc_meta_for(path, metadata_cache[folder])
+    clash = next((k for k, e in manifest.files.items() if e.source == meta.source and k != key and Path(k).exists()), None)
+    if clash:
+        raise IngestError(f"another file with the same name is already indexed from {clash}; rename one of them")
+    docs = chunk_pages(load_pages(path, max_bytes=limit), meta)
+    if not docs:
+        raise IngestError("no text to index")
+    ids = [chunk_id(meta.source, d.metadata["chunk_index"], d.page_content) for d in docs]
+    return _Pending(path, key, sha, docs, ids, existed=entry is not None or meta.source in indexed)
+
+
+def _commit(item: _Pending, new_ids: list[str], manifest, indexed, store: ChunkStore, settings, progress) -> None:
+    source = item.docs[0].metadata["source"]
+    wanted = set(new_ids)
+    fresh = [(i, d) for i, d in zip(item.ids, item.docs) if i in wanted]
+    if fresh:
+        store.upsert([i for i, _ in fresh], [d for _, d in fresh], on_batch=progress.advance if progress else None)
+    stale = indexed.get(source, set()) - set(item.ids)
+    store.delete(stale)
+    indexed[source] = set(item.ids)
+    manifest.files[item.key] = FileEntry(source=source, sha256=item.sha, chunk_ids=item.ids)
+    manifest.save(settings.manifest_path)
+
+
+def _remove_missing(manifest: Manifest, store: ChunkStore, settings: Settings) -> int:
+    removed = 0
+    for key, entry in list(manifest.files.items()):
+        if Path(key).exists():
+            continue
+        store.delete(entry.chunk_ids)
+        del manifest.files[key]
+        manifest.save(settings.manifest_path)
+        removed += 1
+    return removed
