@@ -74,6 +74,9 @@ class ExtractiveAnswerer:
     def _vec(self, text: str) -> np.ndarray:
         return np.asarray(self.embedder.embed(text))
 
+    def answer(self, question: str, hits: list[Document]) -> Answer:
+        return self.documented_answer(question, hits) or self.compose(question, hits)
+
     def documented_answer(self, question: str, hits: list[Document]) -> Answer | None:
         """If one of the top hits is a Q&A chunk asking the same thing, its answer is the answer."""
         q = self._vec(question)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from langchain_core.documents import Document
 
@@ -23,8 +24,16 @@ QUESTION_WORDS = frozenset(
 )
 FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|what if|and if|or)\b|\b(it|that|this|they|them|those|these)\b", re.I)
 
-# A hook for answer backends other than the extractive one (see the generative backend).
-AnswerBackend = Callable[[str, list[Document], list[Message]], Answer]
+class AnswerBackend(Protocol):
+    """An answerer other than the extractive default (e.g. a chat model). It receives only questions the
+    evidence check let through, so it never gets the chance to answer from nothing."""
+
+    name: str
+    handles_calculations: bool  # True when the model calls the funding calculator itself (native tools)
+
+    def rewrite(self, question: str, history: list[Message]) -> str: ...
+
+    def answer(self, question: str, hits: list[Document], history: list[Message]) -> Answer: ...
 
 
 def as_messages(history: Sequence[Message | dict] | None) -> list[Message]:
@@ -100,20 +109,18 @@ class Assistant:
             raise IndexEmptyError()
         messages = as_messages(history)
         filters = as_filters(filters)
-        if self.calculator_router:
+        if self.calculator_router and not (self.backend and self.backend.handles_calculations):
             routed = self.calculator_router(question, messages)
             if routed is not None:
                 return routed
-        hits = self.retrieve(self.standalone_question(question, messages), filters)
+        standalone = self.backend.rewrite(question, messages) if self.backend and messages else None
+        hits = self.retrieve(standalone or self.standalone_question(question, messages), filters)
         reason = self.weak_evidence(question, hits)
         if reason:
             return self.answerer.decline(hits, reason)
         if self.backend:
-            return self.backend(question, hits, messages)
-        return self.extractive(question, hits)
-
-    def extractive(self, question: str, hits: list[Document]) -> Answer:
-        return self.answerer.documented_answer(question, hits) or self.answerer.compose(question, hits)
+            return self.backend.answer(question, hits, messages)
+        return self.answerer.answer(question, hits)
 
     # -- pieces, public so eval and the benchmarks can measure them --------------------------------
     def validate(self, question: str) -> str:

@@ -16,4 +16,10 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
     store = ChunkStore(settings, embeddings)
     embedder = QueryEmbedder(embeddings)
     retriever = HybridRetriever(store=store, query_embedder=embedder, k=settings.top_k)
-    return Assistant(settings, store, retriever, ExtractiveAnswerer(embedder))
+    answerer = ExtractiveAnswerer(embedder)
+    backend = None
+    if settings.llm_base_url:
+        from assistant.generative import build_backend
+
+        backend = build_backend(settings, fallback=answerer.answer)
+    return Assistant(settings, store, retriever, answerer, backend=backend)
