@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "chat",
     "docs",
     "ingest",
+    "serve",
 ]
 
 for _name in COMMAND_MODULES:

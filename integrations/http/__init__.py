@@ -1,0 +1,1 @@
+"""HTTP adapter: FastAPI service and web page over the one Assistant."""

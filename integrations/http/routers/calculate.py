@@ -1,0 +1,24 @@
+"""POST /calculate — the subscription calculator: inputs in, working, totals and sources out."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from assistant.calculator import CalcRequest, calculate as run_calculation, list_partnerships
+from integrations.http.deps import ClientDep
+from integrations.http.schemas import ERROR_RESPONSES, PartnershipsOut
+
+router = APIRouter(tags=["calculator"], responses=ERROR_RESPONSES)
+
+
+@router.post("/calculate", response_model=dict[str, Any])
+def calculate(body: CalcRequest, _client: ClientDep) -> dict[str, Any]:
+    """Work out a school's subscription and net position; a CalculationError becomes 422 with its message."""
+    return run_calculation(body).to_dict()
+
+
+@router.get("/calculate/partnerships", response_model=PartnershipsOut)
+def partnerships(_client: ClientDep) -> PartnershipsOut:
+    """Partnerships (and their options) the calculator knows."""
+    return PartnershipsOut(partnerships=list(list_partnerships()))

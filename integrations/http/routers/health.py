@@ -1,0 +1,29 @@
+"""GET /healthz and /readyz — unauthenticated and not rate-limited, for probes."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from integrations.http.deps import get_assistant
+from integrations.http.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """The process is alive."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+def readyz(request: Request):
+    """Ready when the index is loaded and non-empty; 503 otherwise (empty index, store down)."""
+    try:
+        assistant = get_assistant(request)  # also retries a start-up that found the store down
+    except HTTPException as exc:
+        return JSONResponse(Health(status="unavailable", detail=str(exc.detail)).model_dump(), status_code=503)
+    if not assistant.is_ready():
+        detail = "The index is empty or the vector store is unreachable: run `partnership ingest` or check the store."
+        return JSONResponse(Health(status="unavailable", detail=detail).model_dump(), status_code=503)
+    return Health(status="ready")

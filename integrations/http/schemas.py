@@ -1,0 +1,69 @@
+"""Request and response bodies of the HTTP API (the Answer contract itself comes from the core)."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.models import Message
+
+
+class AskRequest(BaseModel):
+    """A question, optionally with the earlier turns of the conversation and a partnership filter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Length and emptiness are checked by the Assistant so every adapter reports them the same way.
+    question: str = Field(description="The question (1–2,000 characters).", examples=["Who sits on the ELP board?"])
+    history: list[Message] = Field(default_factory=list, description="Earlier turns, oldest first.")
+    partnership: str | None = Field(
+        None, description="Only use documents about this partnership (full or short name, e.g. 'Ealing').",
+    )
+
+
+class FeedbackRequest(BaseModel):
+    """A thumbs up or down on one answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=4000)
+    answer: str = Field(min_length=1, max_length=40000)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=4000)
+
+
+class DocumentOut(BaseModel):
+    source: str = Field(description="File name of the document.")
+    title: str
+    kind: str
+    partnership: str | list[str] = Field(description="The partnership(s) the document is about.")
+    chunks: int
+
+
+class PartnershipsOut(BaseModel):
+    partnerships: list[Any] = Field(description="Partnerships the calculator has subscription rates for.")
+
+
+class Health(BaseModel):
+    status: str
+    detail: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """Body of every error response."""
+
+    error: str = Field(description="What went wrong, in words a user can act on.")
+    request_id: str | None = Field(None, description="Also in the X-Request-ID header and the server log.")
+    details: list[dict[str, Any]] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in {
+        401: "Missing or invalid API key (only when PARTNERSHIP_API_KEYS is set).",
+        413: "Request body over 64 KB.",
+        422: "Invalid input; the message says which field and why.",
+        429: "Rate limit exceeded; see Retry-After.",
+        503: "The index is empty or the vector store is unavailable.",
+    }.items()
+}
