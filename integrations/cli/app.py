@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "ask",
     "chat",
     "docs",
+    "eval",
     "ingest",
     "serve",
 ]

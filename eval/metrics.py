@@ -1,0 +1,233 @@
+"""Metric functions of the evaluation: pure, no model, no I/O.
+
+Per item: retrieval (recall@1, recall@5, MRR of the expected source among the retrieved chunks, sources
+deduplicated in rank order), citations (precision, invented numbers), answer (fact coverage, calc exact,
+decline behaviour) and latency. `aggregate` turns item results into figures overall and by kind.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+from eval.schema import KINDS, REGEX_PREFIX, EvalItem
+
+# Metric names accepted by --fail-under (higher is better) and --fail-over (lower is better).
+HIGHER_IS_BETTER = (
+    "recall_at_1",
+    "recall_at_5",
+    "mrr",
+    "citation_precision",
+    "fact_coverage",
+    "calc_exact",
+    "decline_accuracy",
+    "no_decline_rate",
+    "pass_rate",
+)
+LOWER_IS_BETTER = ("invented_citations", "errors", "latency_p50", "latency_p95")
+ALL_METRICS = HIGHER_IS_BETTER + LOWER_IS_BETTER
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_TRANSLATE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-", "\u00a0": " "})
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight quotes and dashes, single spaces: what facts are matched against."""
+    return re.sub(r"\s+", " ", text.translate(_TRANSLATE)).strip().lower()
+
+
+@lru_cache(maxsize=4096)
+def _fact_pattern(fact: str) -> re.Pattern:
+    if fact.startswith(REGEX_PREFIX):
+        return re.compile(fact[len(REGEX_PREFIX):], re.IGNORECASE)
+    body = re.escape(normalise(fact))
+    # A figure must not be part of a longer one: "£234" is not found in "£2,345", nor "7%" in "17%".
+    if normalise(fact)[:1].isdigit():
+        body = r"(?<![\d.,])" + body
+    if normalise(fact)[-1:].isdigit():
+        body += r"(?!\d|[.,]\d)"
+    return re.compile(body, re.IGNORECASE)
+
+
+def fact_found(fact: str, text: str) -> bool:
+    """Whether `fact` (a string, or a regular expression after "re:") occurs in `text`, ignoring case."""
+    return _fact_pattern(fact).search(normalise(text)) is not None
+
+
+def missing_facts(facts: Sequence[str], text: str) -> list[str]:
+    return [f for f in facts if not fact_found(f, text)]
+
+
+def fact_coverage(facts: Sequence[str], text: str) -> float | None:
+    """Share of `facts` present in `text`; None when there are no facts to look for."""
+    if not facts:
+        return None
+    return 1.0 - len(missing_facts(facts, text)) / len(facts)
+
+
+def ranked_sources(sources: Iterable[str]) -> list[str]:
+    """Sources of the retrieved chunks, best first, each kept at its first (best) position."""
+    return list(dict.fromkeys(s for s in sources if s))
+
+
+def recall_at(k: int, ranked: Sequence[str], expected: Iterable[str]) -> float:
+    """1.0 if an expected source is among the first `k` distinct retrieved sources."""
+    wanted = set(expected)
+    return 1.0 if any(s in wanted for s in ranked[:k]) else 0.0
+
+
+def reciprocal_rank(ranked: Sequence[str], expected: Iterable[str]) -> float:
+    """1 / rank of the first expected source among the distinct retrieved sources (0 if absent)."""
+    wanted = set(expected)
+    for rank, source in enumerate(ranked, start=1):
+        if source in wanted:
+            return 1.0 / rank
+    return 0.0
+
+
+def citation_precision(cited_sources: Sequence[str], expected: Iterable[str]) -> float | None:
+    """Share of cited chunks whose source is expected; None when nothing is cited."""
+    if not cited_sources:
+        return None
+    wanted = set(expected)
+    return sum(1 for s in cited_sources if s in wanted) / len(cited_sources)
+
+
+def invented_citations(answer_text: str, citation_numbers: Iterable[int]) -> list[int]:
+    """[n] markers in the answer that no citation carries (each number listed once)."""
+    known = set(citation_numbers)
+    return sorted({int(n) for n in _MARKER.findall(answer_text)} - known)
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolated percentile (q in 0..100), as numpy's default; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+class CitedSource(BaseModel):
+    n: int
+    source: str
+
+
+class ItemResult(BaseModel):
+    """What one answerer did with one item, and how it scored (None = metric not applicable)."""
+
+    id: str
+    kind: str
+    question: str
+    reference: str
+    answer: str = ""
+    grounded: bool | None = None
+    citations: list[CitedSource] = Field(default_factory=list)
+    retrieved_sources: list[str] = Field(default_factory=list)
+    latency_s: float | None = None
+    error: str | None = None
+    scores: dict[str, float | None] = Field(default_factory=dict)
+    missing_facts: list[str] = Field(default_factory=list)
+    invented: list[int] = Field(default_factory=list)
+    failures: list[str] = Field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def score_item(
+    item: EvalItem,
+    answer_text: str,
+    grounded: bool | None,
+    citations: Sequence[CitedSource],
+    retrieved: Sequence[str],
+    latency_s: float | None,
+    error: str | None = None,
+) -> ItemResult:
+    """Score one answer. `retrieved` is the sources of the retrieved chunks in rank order (duplicates ok);
+    `grounded` is None when the answerer raised (`error`), which counts as a failure everywhere."""
+    ranked = ranked_sources(retrieved)
+    cited = [c.source for c in citations]
+    missing = missing_facts(item.facts, answer_text)
+    invented = invented_citations(answer_text, [c.n for c in citations])
+    scores: dict[str, float | None] = {
+        "recall_at_1": None,
+        "recall_at_5": None,
+        "mrr": None,
+        "citation_precision": None,
+        "fact_coverage": None,
+        "calc_exact": None,
+        "decline_accuracy": None,
+        "no_decline_rate": None,
+        "invented_citations": float(len(invented)),
+    }
+    failures: list[str] = []
+    if error:
+        failures.append(f"error: {error}")
+    if item.answerable:
+        scores["recall_at_1"] = recall_at(1, ranked, item.sources)
+        scores["recall_at_5"] = recall_at(5, ranked, item.sources)
+        scores["mrr"] = reciprocal_rank(ranked, item.sources)
+        scores["citation_precision"] = citation_precision(cited, item.sources)
+        scores["fact_coverage"] = fact_coverage(item.facts, answer_text)
+        scores["no_decline_rate"] = 1.0 if grounded else 0.0
+        if item.kind == "calc":
+            scores["calc_exact"] = 1.0 if not missing else 0.0
+        if grounded is False:
+            failures.append("declined a question the documents answer")
+        if missing:
+            failures.append("missing: " + "; ".join(missing))
+    else:
+        scores["decline_accuracy"] = 1.0 if grounded is False else 0.0
+        if grounded:
+            failures.append("answered instead of declining")
+    if invented:
+        failures.append("invented citation numbers: " + ", ".join(f"[{n}]" for n in invented))
+    return ItemResult(
+        id=item.id,
+        kind=item.kind,
+        question=item.question,
+        reference=item.reference,
+        answer=answer_text,
+        grounded=grounded,
+        citations=list(citations),
+        retrieved_sources=ranked,
+        latency_s=latency_s,
+        error=error,
+        scores=scores,
+        missing_facts=missing,
+        invented=invented,
+        failures=failures,
+    )
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def summarise(results: Sequence[ItemResult]) -> dict[str, float | int | None]:
+    """Figures of one group of items: means of per-item metrics (over items where they apply), total
+    invented citation numbers, error count and latency percentiles (seconds)."""
+    latencies = [r.latency_s for r in results if r.latency_s is not None]
+    summary: dict[str, float | int | None] = {"items": len(results)}
+    for name in ("recall_at_1", "recall_at_5", "mrr", "citation_precision", "fact_coverage", "calc_exact",
+                 "decline_accuracy", "no_decline_rate"):
+        summary[name] = _mean(r.scores.get(name) for r in results)
+    summary["pass_rate"] = _mean(1.0 if r.passed else 0.0 for r in results)
+    summary["invented_citations"] = sum(len(r.invented) for r in results)
+    summary["errors"] = sum(1 for r in results if r.error)
+    summary["latency_p50"] = percentile(latencies, 50)
+    summary["latency_p95"] = percentile(latencies, 95)
+    return summary
+
+
+def aggregate(results: Sequence[ItemResult]) -> dict:
+    """{"overall": summary, "by_kind": {kind: summary}} for the kinds present."""
+    by_kind = {k: summarise([r for r in results if r.kind == k]) for k in KINDS if any(r.kind == k for r in results)}
+    return {"overall": summarise(results), "by_kind": by_kind}
