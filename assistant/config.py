@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout: float = 30.0
+    llm_tools: bool = Field(True, description="Let the chat model call the funding calculator as a native tool; false when the model has no tool calling (the deterministic calculator router answers instead).")
 
     api_keys: str | None = Field(None, description="Comma-separated bearer keys for the HTTP API; unset means open, bound to 127.0.0.1.")
     rate_limit_per_minute: int = Field(30, ge=1, description="HTTP requests per client per minute.")

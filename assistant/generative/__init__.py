@@ -1,0 +1,45 @@
+"""The generative answer backend (issue 7): a chat model answers from the retrieved chunks, calls the funding
+calculator as a native tool, and falls back to the extractive answer whenever it is unavailable."""
+from __future__ import annotations
+
+from assistant.config import Settings
+from assistant.generative.backend import NOTICE, Fallback, GenerativeBackend, ping
+from assistant.generative.chat_model import (
+    ChatModelConfigError,
+    Provider,
+    build_chat_model,
+    describe,
+    register_provider,
+    uses_native_tools,
+)
+
+__all__ = [
+    "NOTICE",
+    "ChatModelConfigError",
+    "GenerativeBackend",
+    "Provider",
+    "build_backend",
+    "build_chat_model",
+    "describe",
+    "ping",
+    "register_provider",
+    "uses_native_tools",
+]
+
+
+def build_backend(settings: Settings, fallback: Fallback) -> GenerativeBackend:
+    """The backend configured by the PARTNERSHIP_LLM_* settings (ChatModelConfigError if they are unusable)."""
+    model = build_chat_model(settings)
+    tools, router = (), None
+    if uses_native_tools(settings):
+        from assistant.calculator import funding_calculator, route_calculation
+
+        tools, router = (funding_calculator,), route_calculation
+    return GenerativeBackend(
+        model,
+        fallback,
+        name=describe(settings),
+        tools=tools,
+        router=router,
+        max_question_chars=settings.max_question_chars,
+    )
