@@ -1,0 +1,1 @@
+"""Structure-aware chunking internals; the public entry point is ingest.chunking.chunk_pages."""
