@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "ask",
     "chat",
     "docs",
+    "doctor",
     "eval",
     "ingest",
     "serve",
