@@ -103,6 +103,9 @@ class SectionBuilder:
                 continue
             head = heads[i]
             nxt = blocks[i + 1] if i + 1 < n else None
+            if nxt is None:
+                roles[i] = "body"  # nothing follows: a closing line, not a heading
+                continue
             next_role = roles[i + 1] if nxt else None
             next_is_text = next_role == "body" and not is_label_block(nxt)
             if head.endswith(":"):
