@@ -22,6 +22,7 @@ from ingest.chunkers.tables import html_row_chunks, is_html_row_table, qa_sheet_
 from ingest.metadata import DocMeta
 
 CASE_STUDY_MIN_CHARS = 80
+MAX_QUESTION_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,12 @@ class SectionBuilder:
     def _emit_qa(self, question: str, answer: str, page: int | None) -> None:
         question, answer = question.strip(), answer.strip()
         if not question:
+            return
+        if len(question) > MAX_QUESTION_CHARS:
+            # Not a question someone would ask; keep the text as an ordinary section.
+            body = f"Q: {question}\nA: {answer}" if answer else f"Q: {question}"
+            for piece in split_with_title(self.section_title(), body):
+                self._add(piece, self.body_type, page)
             return
         if not answer:
             self._add(f"Q: {question}", "qa", page, section=question, question=question)
