@@ -1,0 +1,19 @@
+"""Funding calculator: cited fee schedules (schedules/*.toml), exact Decimal engines with shown working,
+the LangChain tool `funding_calculator`, and the deterministic question router."""
+from assistant.calculator.derivations import (
+    derive_council_share,
+    derive_ealing_rates,
+    derive_per_pupil_rate,
+    derive_scenario_rate,
+)
+from assistant.calculator.engine import calculate, list_partnerships
+from assistant.calculator.models import CalcRequest, CalcResult, MissingInputError, SourceQuote, WorkingLine
+from assistant.calculator.router import RouteDecision, route_calculation
+from assistant.calculator.tool import funding_calculator, run_funding_calculator
+
+__all__ = [
+    "CalcRequest", "CalcResult", "MissingInputError", "RouteDecision", "SourceQuote", "WorkingLine",
+    "calculate", "derive_council_share", "derive_ealing_rates", "derive_per_pupil_rate",
+    "derive_scenario_rate", "funding_calculator", "list_partnerships", "route_calculation",
+    "run_funding_calculator",
+]

@@ -1,0 +1,44 @@
+"""The LangChain tool a chat model calls. It returns `CalcResult.to_dict()`, or on bad input
+`{"error": message, "missing": [...]}` (missing is empty unless inputs were missing) — never raises."""
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+from pydantic import ValidationError
+
+from assistant.calculator.engine import calculate
+from assistant.calculator.models import CalcRequest, MissingInputError
+from assistant.errors import CalculationError
+
+DESCRIPTION = (
+    "Works out what a school pays an education partnership, with the working line by line and the source "
+    "document of every rate. Ealing (ELP, 2018-19): subscription by phase and scenario; for primaries also "
+    "new funding, de-delegation and net position. Haringey (£19/pupil), SAfE Surrey (89p/pupil), Harrow "
+    "Learning Collegiate (flat by phase), Camden Learning (published range only), Hillingdon (proposed "
+    "offer's costs and break-even fee per member school). Set derive=true for how Ealing's rates arise."
+)
+
+
+def run_funding_calculator(**kwargs: Any) -> dict[str, Any]:
+    """Validate and calculate; errors come back as {"error", "missing"} so the model can explain them."""
+    try:
+        return calculate(CalcRequest(**kwargs)).to_dict()
+    except MissingInputError as exc:
+        return {"error": str(exc), "missing": exc.missing}
+    except CalculationError as exc:
+        return {"error": str(exc), "missing": []}
+
+
+def _invalid_arguments(exc: ValidationError) -> dict[str, Any]:
+    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+    return {"error": f"Invalid calculator input — {problems}.", "missing": []}
+
+
+funding_calculator = StructuredTool.from_function(
+    func=run_funding_calculator,
+    name="funding_calculator",
+    description=DESCRIPTION,
+    args_schema=CalcRequest,
+    handle_validation_error=_invalid_arguments,
+)
