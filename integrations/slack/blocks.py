@@ -1,0 +1,243 @@
+"""Block Kit layout of answers, notices and the feedback/share buttons.
+
+Everything that comes from a document (answer text, titles, sections, calculator labels) and everything
+a user typed is passed through `escape()` before it reaches Slack: Slack only turns `<!channel>`,
+`<@U123>` or `<https://...|link>` into pings and links when it sees raw angle brackets, so escaping
+`&`, `<` and `>` keeps planted mentions inert. Nothing here sets `link_names`, so a plain "@channel"
+stays text as well.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from assistant.models import Answer, Citation, ToolCall
+
+SECTION_CHARS = 3000  # Slack's limit for one section's text
+CONTEXT_CHARS = 3000
+FALLBACK_CHARS = 3500  # notification/fallback text; Slack truncates long `text` anyway
+BUTTON_VALUE_CHARS = 2000
+QUESTION_IN_VALUE = 900  # leaves room for JSON escaping within BUTTON_VALUE_CHARS
+
+FEEDBACK_UP = "feedback_up"
+FEEDBACK_DOWN = "feedback_down"
+SHARE = "share_answer"
+FEEDBACK_BLOCK = "feedback"
+
+HELP_TEXT = (
+    "*Partnership Assistant* answers questions about the school partnership documents, with sources.\n"
+    "• Mention me in a channel: `@Partnership Assistant how is the Ealing subscription calculated?` "
+    "— I answer in the thread, and answer follow-ups in that thread without a mention.\n"
+    "• Message me directly: every message gets an answer.\n"
+    "• `/partnership ask <question>` — a private answer you can share in the channel.\n"
+    "• `/partnership calc <description>` — the funding calculator, e.g. "
+    "`/partnership calc 420-pupil maintained primary in Ealing, scenario 2`.\n"
+    "• `/partnership help` — this message.\n"
+    "Use 👍 / 👎 under an answer to tell us whether it helped."
+)
+
+
+def escape(text: str) -> str:
+    """Slack's required escaping for text it should show literally (`&` first, then `<`, `>`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """The inverse of `escape`, for reading back messages Slack returns (thread history)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def mention(user_id: str | None) -> str:
+    """`<@U123>` for a real Slack user id; anything else is shown as escaped text, never a ping."""
+    if user_id and re.fullmatch(r"[UW][A-Z0-9]{2,30}", user_id):
+        return f"<@{user_id}>"
+    return escape(user_id or "someone")
+
+
+def _mrkdwn(text: str) -> MarkdownTextObject:
+    # verbatim: Slack must not auto-link bare URLs or channel names found in document text.
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def answer_mrkdwn(text: str) -> str:
+    """Answer text as Slack mrkdwn: escaped, with Markdown **bold** turned into Slack's *bold*."""
+    return re.sub(r"\*\*(.+?)\*\*", r"*\1*", escape(text))
+
+
+def source_line(citation: Citation) -> str:
+    """`[n] Title — section (p. X)`, unescaped (callers escape)."""
+    line = f"[{citation.n}] {citation.title}"
+    if citation.section:
+        line += f" — {citation.section}"
+    if citation.page is not None:
+        line += f" (p. {citation.page})"
+    return line
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """Split at paragraph or line breaks so each piece fits one section block."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single huge line: hard split
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()] or [" "]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    width = min(max((len(k) for k, _ in rows), default=0), 40)
+    return "\n".join(f"{k.ljust(width)}  {v}" if v else k for k, v in rows)
+
+
+def working_rows(call: ToolCall) -> list[tuple[str, str]]:
+    """The calculator's working as (label, value) rows.
+
+    A result may carry its own ordered working (`working`/`steps`/`lines`: strings, pairs or
+    dicts with label/value); otherwise the scalar fields of the result are listed in order.
+    """
+    result = call.result or {}
+    steps = next((result[k] for k in ("working", "steps", "lines", "breakdown") if isinstance(result.get(k), list)), None)
+    rows: list[tuple[str, str]] = []
+    if steps is not None:
+        for step in steps:
+            if isinstance(step, dict):
+                label = step.get("label") or step.get("name") or step.get("item") or step.get("description") or ""
+                value = step.get("value", step.get("amount", step.get("result", "")))
+                rest = {k: v for k, v in step.items() if k not in ("label", "name", "item", "description", "value", "amount", "result")}
+                text = _cell(value) + (f"  ({_cell(rest)})" if rest else "")
+                rows.append((str(label), text))
+            elif isinstance(step, (list, tuple)) and len(step) == 2:
+                rows.append((_cell(step[0]), _cell(step[1])))
+            else:
+                rows.append((_cell(step), ""))
+    for key, value in result.items():
+        if key in ("working", "steps", "lines", "breakdown") and steps is not None:
+            continue
+        if steps is not None and isinstance(value, (dict, list)):
+            continue
+        rows.append((key.replace("_", " "), _cell(value)))
+    return rows
+
+
+def working_block(call: ToolCall) -> dict | None:
+    rows = working_rows(call)
+    if not rows:
+        return None
+    table = _clip(escape(_table(rows)), SECTION_CHARS - 20)
+    return SectionBlock(text=_mrkdwn(f"*Working*\n```{table}```")).to_dict()
+
+
+def _button_value(ref: str, question: str) -> str:
+    value = json.dumps({"ref": ref, "q": question[:QUESTION_IN_VALUE]}, ensure_ascii=False)
+    return value[:BUTTON_VALUE_CHARS]
+
+
+def parse_button_value(value: str | None) -> tuple[str | None, str | None]:
+    """(ref, question) from a button value written by `_button_value`."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    return data.get("ref"), data.get("q")
+
+
+def feedback_actions(ref: str, question: str) -> dict:
+    value = _button_value(ref, question)
+    return ActionsBlock(
+        block_id=FEEDBACK_BLOCK,
+        elements=[
+            ButtonElement(text="👍 Helpful", action_id=FEEDBACK_UP, value=value),
+            ButtonElement(text="👎 Not helpful", action_id=FEEDBACK_DOWN, value=value),
+        ],
+    ).to_dict()
+
+
+def share_actions(ref: str, question: str) -> dict:
+    value = _button_value(ref, question)
+    return ActionsBlock(
+        block_id="share",
+        elements=[ButtonElement(text="Share in channel", action_id=SHARE, value=value, style="primary")],
+    ).to_dict()
+
+
+def answer_blocks(answer: Answer, *, ref: str, question: str, share: bool = False, asked_by: str | None = None) -> list[dict]:
+    """The answer, its sources, the calculator working and the 👍/👎 buttons (plus Share when private)."""
+    blocks: list[dict] = []
+    if asked_by:
+        blocks.append(ContextBlock(elements=[_mrkdwn(
+            _clip(f"{mention(asked_by)} asked: {escape(question)}", CONTEXT_CHARS))]).to_dict())
+    body = answer_mrkdwn(answer.answer)
+    if not answer.grounded:
+        body = f":information_source: {body}"
+    for piece in _chunks(body, SECTION_CHARS)[:40]:
+        blocks.append(SectionBlock(text=_mrkdwn(piece)).to_dict())
+    for call in answer.tool_calls[:3]:
+        block = working_block(call)
+        if block:
+            blocks.append(block)
+    if answer.citations:
+        heading = "Sources" if answer.grounded else "Closest sources"
+        lines = "\n".join(escape(source_line(c)) for c in answer.citations)
+        blocks.append(ContextBlock(elements=[_mrkdwn(_clip(f"*{heading}*\n{lines}", CONTEXT_CHARS))]).to_dict())
+    if share:
+        blocks.append(share_actions(ref, question))
+    blocks.append(feedback_actions(ref, question))
+    return blocks
+
+
+def answer_text(answer: Answer) -> str:
+    """Plain-text fallback (notifications, screen readers, clients without blocks)."""
+    text = escape(answer.answer)
+    if answer.citations:
+        text += "\nSources: " + "; ".join(escape(source_line(c)) for c in answer.citations)
+    return _clip(text, FALLBACK_CHARS)
+
+
+def notice_blocks(text: str) -> list[dict]:
+    """A short message of ours (help, errors, limits); `text` is already mrkdwn-safe."""
+    return [SectionBlock(text=_mrkdwn(_clip(text, SECTION_CHARS))).to_dict()]
+
+
+def thank_you_blocks(blocks: list[dict], user_id: str, rating: str) -> list[dict]:
+    """`blocks` with the 👍/👎 buttons replaced by a thank-you line (a Share button stays)."""
+    thumb = "👍" if rating == "up" else "👎"
+    kept = [b for b in blocks if b.get("block_id") != FEEDBACK_BLOCK]
+    thanks = ContextBlock(elements=[_mrkdwn(f"{thumb} Thanks for the feedback, {mention(user_id)}!")]).to_dict()
+    return kept + [thanks]
