@@ -74,7 +74,7 @@ class WorkingLine(BaseModel):
     key: str | None = Field(None, description="Name of the total this line produces, if any.")
     precision: int = Field(0, description="Decimal places for display: 0 for money, 2 for per-pupil rates.")
 
-    def shown(self) -> str:
+    def shown(self, with_rounded: bool = True) -> str:
         """' = £5,779.20 (£5,779)': the exact amount, then the rounded one when they differ."""
         if self.amount is None:
             return ""
@@ -84,7 +84,7 @@ class WorkingLine(BaseModel):
             full, rounded = exact(self.amount), pounds(self.amount)
         if full == self.formula:  # a flat published amount: nothing to compute
             return ""
-        return f" = {full}" + ("" if full == rounded else f" ({rounded})")
+        return f" = {full}" + ("" if full == rounded or not with_rounded else f" ({rounded})")
 
 
 class SourceQuote(BaseModel):

@@ -32,7 +32,7 @@ def calculate_per_phase_flat(ctx: Context) -> CalcResult:
     """A flat subscription per school that depends only on the phase."""
     s = ctx.schedule
     if ctx.pupils is not None:
-        fees = ", ".join(f"{p} {s.rate(p).as_written}" for p in ("secondary", "primary", "special"))
+        fees = ", ".join(f"{p} {exact(s.amount(p))}" for p in ("secondary", "primary", "special"))
         raise CalculationError(f"{s.name} charges a flat subscription per school ({fees}), so pupils "
                                f"are not used: leave out the pupil number and give the phase.")
     if ctx.phase is None:

@@ -30,8 +30,21 @@ def run_funding_calculator(**kwargs: Any) -> dict[str, Any]:
         return {"error": str(exc), "missing": []}
 
 
+ACCEPTED = {
+    "pupils": "a whole number from 1 to 5,000", "fe": "a whole number of forms of entry",
+    "scenario": "1 or 2", "members": "a whole number of member schools", "maintained": "true or false",
+    "partnership": "ealing, haringey, safe, harrow, camden or hillingdon",
+    "phase": "primary, secondary or special",
+}
+
+
 def _invalid_arguments(exc: ValidationError) -> dict[str, Any]:
-    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+    problems = []
+    for e in exc.errors():
+        name = ".".join(map(str, e["loc"])) or "input"
+        hint = f" (accepted: {ACCEPTED[name]})" if name in ACCEPTED else ""
+        problems.append(f"{name}: {e['msg']}{hint}")
+    problems = "; ".join(problems)
     return {"error": f"Invalid calculator input — {problems}.", "missing": []}
 
 

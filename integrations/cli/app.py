@@ -16,6 +16,7 @@ app = typer.Typer(
 # One line per command module; keep alphabetical to avoid merge churn.
 COMMAND_MODULES = [
     "ask",
+    "calc",
     "chat",
     "docs",
     "doctor",
