@@ -1,0 +1,167 @@
+"""The deterministic router: which questions are calculations, with which inputs; follow-ups; asking."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.calculator import CalcReply, calculate, reply_for, route_calculation
+from assistant.models import Message
+
+PHRASINGS = [
+    ("a 315-pupil primary, scenario 1?", dict(partnership="ealing", phase="primary", pupils=315, scenario=1)),
+    ("2FE primary net position under scenario 2", dict(partnership="ealing", phase="primary", fe=2, scenario=2)),
+    ("What's the net position for a two form entry primary in scenario 1?",
+     dict(partnership="ealing", phase="primary", fe=2, scenario=1)),
+    ("How much would a three-form-entry primary pay in Ealing, scenario two?",
+     dict(partnership="ealing", phase="primary", fe=3, scenario=2)),
+    ("what would a 500-pupil school pay in Haringey?", dict(partnership="haringey", pupils=500)),
+    ("We have 420 pupils on roll: what is our ELP subscription as a primary in scenario 1?",
+     dict(partnership="ealing", phase="primary", pupils=420, scenario=1)),
+    ("Subscription for an Ealing primary with three hundred and fifteen pupils, scenario one",
+     dict(partnership="ealing", phase="primary", pupils=315, scenario=1)),
+    ("How many £ would a 420 pupil maintained primary pay under scenario 2?",
+     dict(partnership="ealing", phase="primary", pupils=420, scenario=2, maintained=True)),
+    ("Net position for an academy primary with 630 pupils, scenario 2",
+     dict(partnership="ealing", phase="primary", pupils=630, scenario=2, maintained=False)),
+    ("What would an Ealing secondary with 900 pupils pay?", dict(partnership="ealing", phase="secondary", pupils=900)),
+    ("Harrow primary subscription", dict(partnership="harrow", phase="primary")),
+    ("SAfE 600 pupils", dict(partnership="safe", pupils=600)),
+    ("Hillingdon fee with 80 member schools", dict(partnership="hillingdon", members=80)),
+    ("How much does Camden Learning charge a school?", dict(partnership="camden")),
+    ("What would a school with a roll of 1,200 pay in Surrey?", dict(partnership="safe", pupils=1200)),
+    ("Our school has 350 children. What would HEP membership cost?", dict(partnership="haringey", pupils=350)),
+    ("ELP special school subscription under scenario 2", dict(partnership="ealing", phase="special", scenario=2)),
+    ("What would a single-form entry primary pay to Haringey?", dict(partnership="haringey", phase="primary", fe=1)),
+    ("How much is the Harrow Collegiate subscription for a secondary school?",
+     dict(partnership="harrow", phase="secondary")),
+    ("What are the potential costs of the Hillingdon partnership offer?", dict(partnership="hillingdon")),
+    ("If 95 schools join Hillingdon, what would the break-even fee be?", dict(partnership="hillingdon", members=95)),
+    ("Calculate the subscription for an Ealing primary of 240 under the first scenario",
+     dict(partnership="ealing", phase="primary", pupils=240, scenario=1)),
+    ("Is it worth it for a 4 FE maintained primary? net position scenario 1",
+     dict(partnership="ealing", phase="primary", fe=4, scenario=1, maintained=True)),
+]
+
+
+@pytest.mark.parametrize("question,expected", PHRASINGS, ids=[q for q, _ in PHRASINGS])
+def test_phrasings_are_extracted(question, expected):
+    decision = route_calculation(question, None)
+    assert decision is not None and decision.request is not None, decision
+    assert decision.request.model_dump(exclude_none=True, exclude_defaults=True) == expected
+    assert decision.question_for_user is None and decision.error is None
+    calculate(decision.request)
+
+
+@pytest.mark.parametrize("question", [
+    "how was the £13.76 worked out?",
+    "Where does the £3.36 per pupil come from?",
+    "How were the scenario rates derived?",
+])
+def test_derivation_questions_use_derive_mode(question):
+    decision = route_calculation(question, None)
+    assert decision.request.derive is True and decision.request.partnership == "ealing"
+    assert "£13.76" in reply_for(decision).text
+
+
+def test_what_if_rate():
+    decision = route_calculation("What would the per-pupil rate be if 55 primaries with 24,000 pupils subscribe?")
+    assert decision.request.model_dump(exclude_none=True, exclude_defaults=True) == dict(
+        partnership="ealing", derive=True, schools=55, pupils=24000)
+
+
+@pytest.mark.parametrize("question", [
+    "what is the £571k for?",
+    "What does Haringey Education Partnership do?",
+    "Who chairs the HEP board?",
+    "Camden",
+    "How much do schools pay in Haringey?",  # the documents answer this (£19 per pupil)
+    "Why was ELP set up for only one year?",
+    "How many pupils are in the 74 schools (41,500 pupils)?",
+    "What is the de-delegation for?",
+    "How would schools pay for the partnership?",
+])
+def test_non_calculations_return_none(question):
+    assert route_calculation(question, None) is None
+
+
+@pytest.mark.parametrize("question,missing,asks", [
+    ("How much would a primary pay under scenario 1?", ["pupils"], "How many pupils"),
+    ("What would our school pay?", ["partnership"], "Which partnership"),
+    ("What is the Hillingdon membership fee?", ["members"], "How many member schools"),
+    ("What would a 420-pupil primary pay in Ealing?", ["scenario"], "Which scenario"),
+    ("What would a 420 pupil school pay in Ealing and in Haringey?", ["partnership"], "Ealing Learning Partnership or Haringey"),
+])
+def test_missing_inputs_are_asked_for_not_guessed(question, missing, asks):
+    decision = route_calculation(question, None)
+    assert decision.request is None and decision.missing == missing
+    assert asks in decision.question_for_user
+    reply = reply_for(decision)
+    assert reply.grounded is False and reply.tool_args is None and asks in reply.text
+
+
+@pytest.mark.parametrize("question,message", [
+    ("How much would a 6000 pupil school pay in Haringey?", "1 to 5,000"),
+    ("What would a 420-pupil school pay in Lewisham?", "no fee schedule for Lewisham Learning"),
+    ("What would Haringey charge a 300 pupil school under scenario 2?", "has no scenarios"),
+    ("How much would a 1.5 FE primary pay in Ealing scenario 1?", "315 pupils"),
+    ("What would a primary with 0 pupils pay in SAfE?", "at least 1"),
+])
+def test_errors_are_explained(question, message):
+    decision = route_calculation(question, None)
+    assert decision.request is None and message in decision.error
+    reply = reply_for(decision)
+    assert reply.grounded is False and reply.text.startswith("I can't calculate that")
+    assert reply.tool_result["error"] == decision.error
+
+
+def _history(*turns: str) -> list[Message]:
+    return [Message(role="user" if i % 2 == 0 else "assistant", content=t) for i, t in enumerate(turns)]
+
+
+FIRST = _history("What is the net position for a 420-pupil primary in Ealing under scenario 1?",
+                 "A 420-pupil maintained primary ... net position £5,622 ...")
+
+
+@pytest.mark.parametrize("follow_up,expected", [
+    ("and under scenario 2?", dict(partnership="ealing", phase="primary", pupils=420, scenario=2)),
+    ("what about an academy?", dict(partnership="ealing", phase="primary", pupils=420, scenario=1, maintained=False)),
+    ("What about 630 pupils?", dict(partnership="ealing", phase="primary", pupils=630, scenario=1)),
+    ("and for a 3FE?", dict(partnership="ealing", phase="primary", fe=3, scenario=1)),
+    ("what about Haringey?", dict(partnership="haringey", phase="primary", pupils=420)),
+    ("what about Harrow?", dict(partnership="harrow", phase="primary")),
+])
+def test_follow_ups_reuse_earlier_inputs(follow_up, expected):
+    decision = route_calculation(follow_up, FIRST)
+    assert decision.follow_up is True
+    assert decision.request.model_dump(exclude_none=True, exclude_defaults=True) == expected
+
+
+def test_answering_our_question_completes_the_request():
+    history = _history("How much would our primary pay in Ealing under scenario 2?",
+                       "To work that out I need a little more information. How many pupils are on roll?")
+    decision = route_calculation("420", history)
+    assert decision.request.pupils == 420 and decision.request.scenario == 2
+    later = route_calculation("and as an academy?", history + _history("420", "...")[:1] + [
+        Message(role="assistant", content="A 420-pupil maintained primary ...")])
+    assert later.request.maintained is False and later.request.pupils == 420
+
+
+def test_other_questions_after_a_calculation_are_not_hijacked():
+    for question in ("What does ELP offer for governors?", "Which primary schools are in ELP?",
+                     "Who chairs the HEP board?"):
+        assert route_calculation(question, FIRST) is None
+
+
+def test_a_new_complete_question_does_not_inherit():
+    decision = route_calculation("What would a 500-pupil school pay in Haringey?", FIRST)
+    assert decision.follow_up is False
+    assert decision.request.model_dump(exclude_none=True, exclude_defaults=True) == dict(
+        partnership="haringey", pupils=500)
+
+
+def test_reply_runs_the_tool_and_carries_sources():
+    reply = reply_for(route_calculation("2FE primary net position under scenario 2"))
+    assert isinstance(reply, CalcReply) and reply.grounded
+    assert reply.tool_args == dict(partnership="ealing", phase="primary", fe=2, scenario=2)
+    assert reply.tool_result["display"]["net_position"] == "£4,467"
+    assert reply.text.startswith("A 420-pupil maintained primary") and "Sources:" in reply.text
+    assert reply.sources and all(s.source.endswith(".txt") for s in reply.sources)
