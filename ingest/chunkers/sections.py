@@ -71,6 +71,7 @@ class SectionBuilder:
         self.slides = "slide" in meta.kind.lower()
         self.body_type = "slide" if self.slides else "section"
         self.profiles = profile_names(blocks, meta)
+        self.partnership_names = set(meta.partnerships)
         self.heads = [heading_candidate(b, 200 if self.slides else 160) for b in blocks]
         self.heads = [None if h and h.count(",") >= 2 else h for h in self.heads]  # "Name, Role, Org" lines
         self.roles = self._roles()
@@ -130,10 +131,11 @@ class SectionBuilder:
     def partnership(self) -> str:
         return self.profile or self.default_partnership
 
-    def _add(self, text: str, chunk_type: str, page: int | None, section: str | None = None, question: str = "") -> None:
+    def _add(self, text: str, chunk_type: str, page: int | None, section: str | None = None, question: str = "",
+             partnership: str | None = None) -> None:
         if text.strip():
             section = self.section_title() if section is None else section
-            self.units.append(Unit(text.strip(), section, chunk_type, page, self.partnership, question))
+            self.units.append(Unit(text.strip(), section, chunk_type, page, partnership or self.partnership, question))
 
     def _take_pending(self) -> None:
         """Turn the run of pending headings into the current heading (+ context lines)."""
@@ -202,8 +204,11 @@ class SectionBuilder:
                 for text in texts:
                     self._add(text, "table", block.page, section=row_title or title)
         else:
-            for text in table_chunks(block.lines, title, context):
-                self._add(text, "table", block.page, section=title)
+            for text, rows in table_chunks(block.lines, title, context):
+                section = f"{title} — {rows}" if title and rows else (title or rows)
+                # A piece holding one partnership's row (a comparison table) is about that partnership.
+                about = rows if rows in self.partnership_names else None
+                self._add(text, "table", block.page, section=section, partnership=about)
 
     def _add_body(self, block: Block) -> None:
         if self.pending:

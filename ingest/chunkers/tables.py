@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.chunkers.splitting import TARGET_CHARS, split_with_title
+from ingest.chunkers.splitting import split_with_title
 from ingest.html_text import first_paragraph, has_html, html_to_text
 
 TABLE_SPLIT_CHARS = 1500  # a table up to this size stays in one chunk
+TABLE_PIECE_CHARS = 500  # pieces of a split table: a row or a few short rows, so each row is easy to find
 _QUESTION_HEADERS = {"question", "questions", "q", "query", "queries"}
 
 
@@ -105,8 +106,9 @@ def _render_record(row: list[str], header: list[str]) -> str:
     return "\n".join(parts)
 
 
-def table_chunks(lines: list[str], title: str, context: list[str]) -> list[str]:
-    """Chunk texts for a plain tab table: whole if it fits, else row groups each repeating the header."""
+def table_chunks(lines: list[str], title: str, context: list[str]) -> list[tuple[str, str]]:
+    """(text, row labels) pieces for a plain tab table: the whole table if it fits (labels ""), else
+    row groups that each repeat the title and header, labelled with the rows they hold."""
     rows = [[_clean(c) for c in cells_of(line)] for line in lines]
     rows = _drop_empty_columns(rows)
     if not rows or not rows[0]:
@@ -119,24 +121,23 @@ def table_chunks(lines: list[str], title: str, context: list[str]) -> list[str]:
             row[0] = prev[0]
     multiline = any("\n" in cell for row in body_rows for cell in row)
     header_text = "\n".join(_render_row(r) for r in head_rows)
-    rendered = [_render_record(r, head_rows[-1]) if multiline else _render_row(r) for r in body_rows]
-    rendered = [r for r in rendered if r]
+    rendered = [(_render_record(r, head_rows[-1]) if multiline else _render_row(r), r[0]) for r in body_rows]
+    rendered = [(text, label) for text, label in rendered if text]
     lead = "\n".join(x for x in [title, *context, header_text] if x)
-    whole = "\n".join([lead, *rendered]).strip()
+    whole = "\n".join([lead, *(text for text, _ in rendered)]).strip()
     if len(whole) <= TABLE_SPLIT_CHARS:
-        return [whole] if whole else []
-    pieces: list[str] = []
-    group: list[str] = []
-    for row_text in rendered:
-        candidate = "\n".join([lead, *group, row_text])
-        if group and len(candidate) > TARGET_CHARS:
-            pieces.append("\n".join([lead, *group]))
-            group = []
-        group.append(row_text)
-    if group:
-        pieces.append("\n".join([lead, *group]))
-    # A single row longer than the target is split at sentence boundaries, header still on top.
-    out: list[str] = []
-    for piece in pieces:
-        out.extend([piece] if len(piece) <= TABLE_SPLIT_CHARS else split_with_title(lead, piece[len(lead) :]))
+        return [(whole, "")] if whole else []
+    groups: list[list[tuple[str, str]]] = [[]]
+    for row in rendered:
+        candidate = "\n".join([lead, *(t for t, _ in groups[-1]), row[0]])
+        if groups[-1] and len(candidate) > TABLE_PIECE_CHARS:
+            groups.append([])
+        groups[-1].append(row)
+    out: list[tuple[str, str]] = []
+    for group in groups:
+        labels = ", ".join(dict.fromkeys(label for _, label in group if label))
+        piece = "\n".join([lead, *(t for t, _ in group)])
+        # A single row longer than the limit is split at sentence boundaries, header still on top.
+        texts = [piece] if len(piece) <= TABLE_SPLIT_CHARS else split_with_title(lead, piece[len(lead) :])
+        out.extend((text, labels) for text in texts)
     return out

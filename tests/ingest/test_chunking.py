@@ -250,6 +250,13 @@ def test_partnerships_table_rows_keep_their_column_headers(corpus_chunks):
         assert doc.metadata["section"].startswith("We have looked at a number of other local education partnerships")
     pieces = [d for d in docs if header in d.page_content]
     assert all(len(d.page_content) <= 1500 for d in pieces)
+    assert sum("Bexley Education Partnership |" in d.page_content for d in pieces) == 1  # no row repeated
+    # A piece holding one partnership's row is about that partnership.
+    safe = _only(docs, lambda d: "Schools pay 89p per pupil" in d.page_content)
+    assert safe.metadata["partnership"] == "SAfE (Surrey)"
+    assert safe.metadata["section"].endswith("— SAfE (Surrey)")
+    assert _only(docs, lambda d: "Schools pay £19 per pupil" in d.page_content).metadata["partnership"] == \
+        "Haringey Education Partnership"
 
 
 def test_slide_tables_stay_whole(corpus_chunks):
