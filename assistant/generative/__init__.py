@@ -3,7 +3,7 @@ calculator as a native tool, and falls back to the extractive answer whenever it
 from __future__ import annotations
 
 from assistant.config import Settings
-from assistant.generative.backend import NOTICE, Fallback, GenerativeBackend, ping
+from assistant.generative.backend import NOTICE, Fallback, GenerativeBackend, Router, ping
 from assistant.generative.chat_model import (
     ChatModelConfigError,
     Provider,
@@ -27,14 +27,21 @@ __all__ = [
 ]
 
 
-def build_backend(settings: Settings, fallback: Fallback) -> GenerativeBackend:
-    """The backend configured by the PARTNERSHIP_LLM_* settings (ChatModelConfigError if they are unusable)."""
-    model = build_chat_model(settings)
-    tools, router = (), None
-    if uses_native_tools(settings):
-        from assistant.calculator import funding_calculator, route_calculation
+def build_backend(settings: Settings, fallback: Fallback, router: Router | None = None) -> GenerativeBackend:
+    """The backend configured by the PARTNERSHIP_LLM_* settings (ChatModelConfigError if they are unusable).
 
-        tools, router = (funding_calculator,), route_calculation
+    Args:
+        settings: the PARTNERSHIP_LLM_* fields say which model, where, and whether it gets the calculator tool.
+        fallback: the extractive `answer(question, hits)`, used whenever the model fails.
+        router: the Answer-returning calculator router of `Assistant.ask`; when the model owns calculations
+            (native tools) and fails, a fee question is answered by it rather than extractively.
+    """
+    model = build_chat_model(settings)
+    tools = ()
+    if uses_native_tools(settings):
+        from assistant.calculator import funding_calculator
+
+        tools = (funding_calculator,)
     return GenerativeBackend(
         model,
         fallback,

@@ -21,8 +21,9 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
+from assistant.answering import CitationBook
 from assistant.errors import CalculationError
-from assistant.generative.citations import guard_citations
+from assistant.generative.citations import FALLBACK_SOURCES, guard_citations
 from assistant.generative.prompt import answer_messages, rewrite_messages
 from assistant.models import Answer, Message, ToolCall
 
@@ -31,9 +32,10 @@ log = logging.getLogger(__name__)
 MAX_TOOL_ROUNDS = 3
 COOLDOWN_SECONDS = 30.0  # after a timeout or refused connection, don't make every request wait for it again
 NOTICE = "(The generative model was unavailable, so this answer is quoted directly from the documents.)"
+NOTHING_TO_QUOTE = "I can't answer that from the partnership documents: the passages I found don't address what you asked."
 THINKING = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)  # reasoning models (qwen3, r1) via Ollama
 
-Fallback = Callable[[str, list[Document]], Answer]
+Fallback = Callable[[str, list[Document]], Answer | None]
 Router = Callable[[str, list[Message]], Answer | None]
 
 
@@ -87,7 +89,8 @@ class GenerativeBackend:
 
     Args:
         model: any LangChain chat model.
-        fallback: the extractive answerer's `answer(question, hits)`, used whenever the model fails.
+        fallback: the extractive answerer's `answer(question, hits)`, used whenever the model fails (it may
+            return None when no sentence answers; the backend then says so and lists the closest sources).
         name: shown by `partnership doctor` and in logs (e.g. "model llama3.1 at http://…/v1").
         tools: tools bound natively (the funding calculator); empty when the model has no tool calling,
             which makes `handles_calculations` False so `Assistant.ask` runs the deterministic router.
@@ -197,8 +200,16 @@ class GenerativeBackend:
                 answer = self.router(question, history)
             except Exception:  # the router is deterministic; if it breaks, still answer extractively
                 log.exception("calculator router failed during fallback")
-        answer = answer or self.fallback(question, hits)
+        answer = answer or self.fallback(question, hits) or self._nothing_to_quote(hits)
         return answer.model_copy(update={"answer": f"{answer.answer}\n\n{NOTICE}"})
+
+    @staticmethod
+    def _nothing_to_quote(hits: list[Document]) -> Answer:
+        """The extractive answerer found no sentence that answers: say so and list the closest sources."""
+        book = CitationBook()
+        for doc in hits[:FALLBACK_SOURCES]:
+            book.cite(doc)
+        return Answer(answer=NOTHING_TO_QUOTE, citations=book.citations, grounded=False)
 
     def _cooling_down(self) -> bool:
         with self._lock:

@@ -2,12 +2,13 @@
 calculator, with the chat model replaced by the scripted server on 127.0.0.1 (reached over real HTTP)."""
 from __future__ import annotations
 
+import json
 import logging
 import re
 
 from assistant.config import Settings
 from assistant.generative import NOTICE
-from assistant.generative.prompt import REWRITE_PROMPT, SYSTEM_PROMPT_WITH_TOOLS, defuse
+from assistant.generative.prompt import REWRITE_PROMPT, SYSTEM_PROMPT, SYSTEM_PROMPT_WITH_TOOLS, defuse
 from assistant.models import Message
 from tests.generative.scripted_server import CONTEXT, contexts, first_sentence
 
@@ -136,3 +137,71 @@ def test_instruction_planted_in_a_document_stays_inside_its_fence(tmp_path, embe
     assert "‹/context>" in user and '‹context n="7"' in user
     assert all(planted not in m["content"] for m in rest[:-1])
     assert answer.grounded and answer.citations[0].source == "riverside-subscriptions.txt"
+
+
+CALC_QUESTION = "How much would a 420-pupil primary school pay to subscribe to ELP under scenario 1?"
+
+
+def tool_results(body: dict) -> list[dict]:
+    return [json.loads(m["content"]) for m in body["messages"] if m["role"] == "tool"]
+
+
+def test_calculator_tool_call_round_trip(make_assistant, chat_server):
+    from assistant.calculator import run_funding_calculator
+
+    assistant = make_assistant()
+    args = {"partnership": "ealing", "phase": "primary", "pupils": 420, "scenario": 1}
+    chat_server.call_tool("funding_calculator", args)
+    # The scripted model words its answer from the tool result it was sent back.
+    chat_server.compute(lambda body: f"The subscription would be {tool_results(body)[-1]['display']['subscription']} a year [1].")
+    answer = assistant.ask(CALC_QUESTION)
+    expected = run_funding_calculator(**args)
+    assert expected["display"]["subscription"] in answer.answer
+    assert [c.model_dump() for c in answer.tool_calls] == [{"name": "funding_calculator", "args": args, "result": expected}]
+    first, second = chat_server.requests
+    assert first["messages"][-1]["content"].endswith(f"Question: {CALC_QUESTION}")
+    call = second["messages"][-2]
+    assert call["role"] == "assistant" and call["tool_calls"][0]["function"]["name"] == "funding_calculator"
+    tool_message = second["messages"][-1]
+    assert tool_message["role"] == "tool" and tool_message["tool_call_id"] == call["tool_calls"][0]["id"]
+    assert json.loads(tool_message["content"]) == expected
+    assert answer.grounded and len(answer.citations) == 1
+
+
+def test_missing_calculator_input_goes_back_to_the_model(make_assistant, chat_server):
+    assistant = make_assistant()
+    chat_server.call_tool("funding_calculator", {"partnership": "ealing", "phase": "primary"})
+    chat_server.compute(lambda body: tool_results(body)[-1]["error"])
+    answer = assistant.ask("What would our primary school pay to join ELP?")
+    (call,) = answer.tool_calls
+    assert call.result["missing"] == ["pupils", "scenario"]
+    assert answer.answer == call.result["error"] and "How many pupils" in answer.answer
+    assert not answer.grounded, "a question back to the user cites nothing"
+
+
+def test_malformed_tool_call_falls_back_with_notice(make_assistant, chat_server, assistant):
+    generative = make_assistant()
+    chat_server.call_tool("funding_calculator", '{"partnership": "ealing", "pupils": 4')
+    question = "Why is ELP only for one year?"
+    answer = generative.ask(question)
+    assert answer.answer == f"{assistant.ask(question).answer}\n\n{NOTICE}"
+    assert answer.tool_calls == []
+
+
+def test_endless_tool_calls_are_cut_off_after_three_rounds(make_assistant, chat_server):
+    generative = make_assistant()
+    for _ in range(4):
+        chat_server.call_tool("funding_calculator", {"partnership": "haringey", "pupils": 300})
+    answer = generative.ask(CALC_QUESTION)
+    assert len(chat_server.requests) == 4 and answer.answer.endswith(NOTICE)
+    assert answer.tool_calls == [], "the fallback answer does not claim the abandoned calls"
+
+
+def test_without_tool_calling_no_tools_are_offered(make_assistant, chat_server):
+    generative = make_assistant(llm_tools=False)
+    assert not generative.backend.handles_calculations
+    chat_server.compute(quote(1))
+    generative.ask("Is it all or nothing?")
+    (body,) = chat_server.requests
+    assert "tools" not in body
+    assert body["messages"][0]["content"] == SYSTEM_PROMPT
