@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
-from ingest.chunkers.blocks import Block, parse_blocks
+from ingest.chunkers.blocks import Block, parse_blocks, reflow_wrapped_lines
 from ingest.chunkers.sections import SectionBuilder, Unit
 from ingest.loaders import Page
 from ingest.metadata import DocMeta
@@ -27,7 +27,9 @@ def chunk_pages(pages: list[Page], meta: DocMeta) -> list[Document]:
     """Chunk a loaded document. Empty or whitespace-only chunks are never returned."""
     blocks: list[Block] = []
     for page in pages:
-        blocks.extend(parse_blocks(page.text, page.number))
+        # Pages with a number come from PDFs, whose lines are visual lines: rejoin wrapped paragraphs.
+        text = reflow_wrapped_lines(page.text) if page.number is not None else page.text
+        blocks.extend(parse_blocks(text, page.number))
     units = [u for u in SectionBuilder(blocks, meta).build() if u.text.strip()]
     return [_document(unit, index, meta) for index, unit in enumerate(units)]
 

@@ -50,6 +50,33 @@ def toc_entry(line: str) -> str:
     return match.group("entry").rstrip(" .") if match else line.strip()
 
 
+def reflow_wrapped_lines(text: str, min_full_width: int = 50) -> str:
+    """PDF text arrives as visual lines. Rejoin lines wrapped inside a paragraph (a line is a wrap when
+    the line before it runs to nearly the full width) and put a blank line between paragraphs, so a page
+    reads like a text file: short lines stand alone as headings, paragraphs are whole."""
+    lines = clean_text(text).split("\n")
+    widths = sorted(len(line.strip()) for line in lines if line.strip())
+    if not widths:
+        return ""
+    full = max(0.7 * widths[int(0.9 * (len(widths) - 1))], min_full_width)
+    out: list[str] = []
+    previous_full = False
+    for line in lines:
+        s = line.strip()
+        if not s:
+            previous_full = False
+            continue
+        # After a finished sentence, a short unpunctuated capitalised line is a heading, not a wrap.
+        heading_like = out and out[-1].rstrip().endswith((".", "?", "!", ":")) and len(s) < 0.6 * full \
+            and s[:1].isupper() and not s.endswith((".", ",", ";"))
+        if out and previous_full and not heading_like and not LIST_ITEM.match(s) and not QA_LINE.match(s) and "\t" not in line:
+            out[-1] = f"{out[-1]} {s}"
+        else:
+            out.extend(["", line.rstrip()] if out else [line.rstrip()])
+        previous_full = len(s) >= full
+    return "\n".join(out)
+
+
 def parse_blocks(text: str, page: int | None) -> list[Block]:
     """Split one page into blocks. Tab rows, Q:/A: lines and markdown headings start their own blocks."""
     blocks: list[Block] = []

@@ -194,3 +194,35 @@ def test_malformed_metadata_is_a_clear_error(tmp_path):
     (tmp_path / "metadata.yaml").write_text("- just\n- a list\n")
     with pytest.raises(IngestError, match="expected a mapping"):
         load_corpus_metadata(tmp_path)
+
+
+def test_pdf_wrapped_paragraphs_are_rejoined_and_split_on_sentences(pdf_factory, pdf_tools):
+    """PDF lines are visual lines; chunks must still follow headings and end on whole sentences."""
+    import textwrap
+
+    make_pdf = pdf_tools[0]
+    sentence = "Each cluster of schools meets every half term to review progress against its shared priorities. "
+    wrapped = textwrap.wrap(sentence * 60, width=95)
+    path = pdf_factory("wrapped.pdf", make_pdf([
+        ["Cluster reviews", *wrapped[:45]],
+        [*wrapped[45:], "Funding", "Schools pay a subscription. The council matches it."],
+    ]))
+    pages = load_pages(path)
+    meta = DocMeta(source="wrapped.pdf", title="Wrapped", partnerships=(), kind="document", date=None)
+    docs = chunk_pages(pages, meta)
+    reviews = [d for d in docs if d.metadata["section"] == "Cluster reviews"]
+    assert len(reviews) >= 3 and {d.metadata["page"] for d in reviews} == {1, 2}
+    last_on_page_1 = max(i for i, d in enumerate(reviews) if d.metadata["page"] == 1)
+    for i, doc in enumerate(reviews):
+        assert doc.page_content.startswith("Cluster reviews\n")
+        assert len(doc.page_content) <= 1200
+        assert "\n" not in doc.page_content.split("\n", 1)[1]  # wrapped lines rejoined into one paragraph
+        if i == last_on_page_1:  # a chunk never spans pages, so this one stops where page 1 stops
+            assert doc.page_content.endswith(wrapped[44])
+        else:
+            assert doc.page_content.endswith("against its shared priorities."), doc.page_content[-60:]
+    rejoined = " ".join(d.page_content.split("\n", 1)[1] for d in reviews)
+    assert " ".join(rejoined.split()) == " ".join(wrapped)
+    funding = [d for d in docs if d.metadata["section"] == "Funding"]
+    assert [d.page_content for d in funding] == ["Funding\nSchools pay a subscription. The council matches it."]
+    assert funding[0].metadata["page"] == 2
