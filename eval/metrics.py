@@ -25,6 +25,7 @@ HIGHER_IS_BETTER = (
     "decline_accuracy",
     "no_decline_rate",
     "pass_rate",
+    "faithfulness",
 )
 LOWER_IS_BETTER = ("invented_citations", "errors", "latency_p50", "latency_p95")
 ALL_METRICS = HIGHER_IS_BETTER + LOWER_IS_BETTER
@@ -164,6 +165,7 @@ def score_item(
         "calc_exact": None,
         "decline_accuracy": None,
         "no_decline_rate": None,
+        "faithfulness": None,  # set by the runner when an LLM judge is configured
         "invented_citations": float(len(invented)),
     }
     failures: list[str] = []
@@ -217,7 +219,7 @@ def summarise(results: Sequence[ItemResult]) -> dict[str, float | int | None]:
     latencies = [r.latency_s for r in results if r.latency_s is not None]
     summary: dict[str, float | int | None] = {"items": len(results)}
     for name in ("recall_at_1", "recall_at_5", "mrr", "citation_precision", "fact_coverage", "calc_exact",
-                 "decline_accuracy", "no_decline_rate"):
+                 "decline_accuracy", "no_decline_rate", "faithfulness"):
         summary[name] = _mean(r.scores.get(name) for r in results)
     summary["pass_rate"] = _mean(1.0 if r.passed else 0.0 for r in results)
     summary["invented_citations"] = sum(len(r.invented) for r in results)

@@ -24,6 +24,10 @@ class Answerer(Protocol):
     def retrieve(self, question: str, filters: Any = None) -> list[Document]: ...
 
 
+class Judge(Protocol):
+    def score(self, answer_text: str, snippets: Sequence[str]) -> float | None: ...
+
+
 @dataclass
 class SystemRun:
     """All item results of one answerer, with the aggregated figures."""
@@ -45,9 +49,10 @@ def _describe(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {exc}"
 
 
-def run_item(answerer: Answerer, item: EvalItem) -> ItemResult:
+def run_item(answerer: Answerer, item: EvalItem, judge: Judge | None = None) -> ItemResult:
     """Ask one question, time it, retrieve for the retrieval metrics and score. An exception from the
-    answerer becomes a failed item (the evaluation reports crashes rather than stopping at the first)."""
+    answerer becomes a failed item (the evaluation reports crashes rather than stopping at the first).
+    With a `judge`, grounded answers also get a faithfulness score against their cited snippets."""
     error = None
     answer: Answer | None = None
     started = time.perf_counter()
@@ -62,7 +67,7 @@ def run_item(answerer: Answerer, item: EvalItem) -> ItemResult:
         retrieved = []
         error = error or _describe(exc)
     citations = [CitedSource(n=c.n, source=c.source) for c in answer.citations] if answer else []
-    return score_item(
+    result = score_item(
         item,
         answer_text=answer.answer if answer else "",
         grounded=answer.grounded if answer else None,
@@ -71,6 +76,9 @@ def run_item(answerer: Answerer, item: EvalItem) -> ItemResult:
         latency_s=latency if answer else None,
         error=error,
     )
+    if judge and answer and answer.grounded and answer.citations:
+        result.scores["faithfulness"] = judge.score(answer.answer, [c.snippet for c in answer.citations])
+    return result
 
 
 def evaluate(
@@ -78,11 +86,13 @@ def evaluate(
     items: Sequence[EvalItem],
     name: str = "assistant",
     on_item: Callable[[ItemResult], None] | None = None,
+    judge: Judge | None = None,
 ) -> SystemRun:
-    """Run every item through `answerer`; `on_item` is called after each (progress display)."""
+    """Run every item through `answerer`; `on_item` is called after each (progress display); `judge`
+    (optional) scores faithfulness."""
     results = []
     for item in items:
-        result = run_item(answerer, item)
+        result = run_item(answerer, item, judge)
         results.append(result)
         if on_item:
             on_item(result)

@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         fail_over: list[str] = typer.Option([], "--fail-over", metavar="METRIC=VALUE", help="Exit 1 if a lower-is-better metric is above VALUE, e.g. invented_citations=0 or latency_p95=2.0. Repeatable."),
         baseline: bool = typer.Option(False, "--baseline", help="Also run the naive LangChain RAG baseline on the same dataset and embeddings."),
         kind: list[str] = typer.Option([], "--kind", help="Only items of this kind (qa, fact, calc, decline). Repeatable."),
+        faithfulness: bool = typer.Option(False, "--faithfulness", help="Also have the configured chat model (PARTNERSHIP_LLM_*) judge how many claims of each answer its cited snippets support."),
     ) -> None:
         """Run the evaluation set through the assistant and report retrieval, citation and answer metrics.
 
@@ -30,6 +31,8 @@ def register(app: typer.Typer) -> None:
             thresholds = [parse_threshold(s, "under") for s in fail_under] + [parse_threshold(s, "over") for s in fail_over]
         except ThresholdError as exc:
             raise fail(str(exc)) from None
+        if faithfulness and not settings.llm_base_url:
+            raise fail("--faithfulness needs a chat model to judge with: set PARTNERSHIP_LLM_BASE_URL and PARTNERSHIP_LLM_MODEL")
         unknown_kinds = sorted(set(kind) - set(KINDS))
         if unknown_kinds:
             raise fail(f"--kind {', '.join(unknown_kinds)}: kinds are {', '.join(KINDS)}")
@@ -55,7 +58,13 @@ def register(app: typer.Typer) -> None:
         if not_indexed:
             raise fail("bad dataset (expected sources must be ingested documents)\n" + "\n".join(f"  - {p}" for p in not_indexed))
 
-        runs = [_run(assistant, items, "assistant", show_progress=not as_json)]
+        judge = None
+        if faithfulness:
+            from eval.faithfulness import build_judge
+
+            with user_errors():
+                judge = build_judge(settings)
+        runs = [_run(assistant, items, "assistant", show_progress=not as_json, judge=judge)]
         if baseline:
             if not Path(settings.corpus_dir).is_dir():
                 raise fail(f"--baseline reads the corpus folder, and {settings.corpus_dir} is not a folder (set PARTNERSHIP_CORPUS_DIR)")
@@ -79,13 +88,13 @@ def register(app: typer.Typer) -> None:
             err_console.print("[bold red]Evaluation below threshold:[/] " + "; ".join(failures), highlight=False)
             raise typer.Exit(1)
 
-    def _run(answerer, items, name: str, show_progress: bool):
+    def _run(answerer, items, name: str, show_progress: bool, judge=None):
         from rich.progress import Progress
 
         from eval.runner import evaluate
 
         if not show_progress:
-            return evaluate(answerer, items, name=name)
+            return evaluate(answerer, items, name=name, judge=judge)
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task(f"{name}: asking {len(items)} questions", total=len(items))
-            return evaluate(answerer, items, name=name, on_item=lambda _: progress.advance(task))
+            return evaluate(answerer, items, name=name, judge=judge, on_item=lambda _: progress.advance(task))
