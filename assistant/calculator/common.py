@@ -23,9 +23,10 @@ QUESTIONS = {
 }
 
 
-def ask_for(missing: list[str]) -> MissingInputError:
-    """The error to raise when inputs are missing: one question per missing input."""
-    return MissingInputError(" ".join(QUESTIONS[m] for m in missing), missing)
+def ask_for(missing: list[str], hint: str | None = None) -> MissingInputError:
+    """The error to raise when inputs are missing: what is known so far, then one question per input."""
+    questions = " ".join(QUESTIONS[m] for m in missing)
+    return MissingInputError(f"{hint} {questions}" if hint else questions, missing)
 
 
 @dataclass

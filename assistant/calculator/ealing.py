@@ -19,9 +19,19 @@ def _missing(ctx: Context) -> list[str]:
         missing.append("phase")
     if ctx.phase in (None, "primary", "secondary") and ctx.pupils is None:
         missing.append("pupils")
-    if ctx.phase in ("primary", "special") and ctx.req.scenario is None:
-        missing.append("scenario")
     return missing
+
+
+def _rates_hint(ctx: Context) -> str | None:
+    """The published rates that apply so far, so a question for more input is still informative."""
+    s = ctx.schedule
+    if ctx.phase == "secondary":
+        return f"Ealing secondary schools pay {s.rate('secondary_per_school_s1').as_written} per school and " \
+               f"{s.rate('secondary_per_pupil_s1').as_written} per pupil in both scenarios (2018-19)."
+    if ctx.phase == "primary":
+        scenarios = [ctx.req.scenario] if ctx.req.scenario else [1, 2]
+        return " ".join(f"Scenario {n}: {s.rate(f'primary_per_pupil_s{n}').quote}." for n in scenarios)
+    return None
 
 
 def calculate_ealing(ctx: Context) -> CalcResult:
@@ -31,10 +41,13 @@ def calculate_ealing(ctx: Context) -> CalcResult:
                                "£5,000 in scenario 2), so pupils are not used: leave out the pupil number.")
     missing = _missing(ctx)
     if missing:
-        raise ask_for(missing)
+        raise ask_for(missing, _rates_hint(ctx))
     if ctx.phase != "primary" and ctx.req.maintained is not None:
         ctx.warnings.append("Maintained or academy status only matters for primaries: the £100,000 "
                             "de-delegation applies to maintained primary schools only.")
+    if ctx.req.scenario is None and ctx.phase in ("primary", "special"):
+        ctx.warnings.append("No scenario was given, so both are shown: scenario 1 assumes 60 primaries "
+                            "subscribe, scenario 2 assumes 50.")
     if ctx.phase == "primary":
         return _primary(ctx)
     if ctx.phase == "secondary":
@@ -42,9 +55,8 @@ def calculate_ealing(ctx: Context) -> CalcResult:
     return _special(ctx)
 
 
-def _primary_figures(ctx: Context, pupils: int, maintained: bool) -> dict[str, Decimal]:
+def _primary_figures(ctx: Context, pupils: int, maintained: bool, scenario: int) -> dict[str, Decimal]:
     s, n = ctx.schedule, Decimal(pupils)
-    scenario = ctx.req.scenario
     mfg = s.amount("mfg_per_pupil") * n
     council = s.amount("council_share_per_pupil") * n
     new = mfg + council
@@ -56,20 +68,22 @@ def _primary_figures(ctx: Context, pupils: int, maintained: bool) -> dict[str, D
 
 
 def _primary(ctx: Context) -> CalcResult:
-    s, n, scenario = ctx.schedule, ctx.pupils, ctx.req.scenario
+    """With a scenario: exactly the table's six figures. Without: the shared lines, then the subscription
+    and net position of each scenario under keys suffixed _scenario_1 / _scenario_2."""
+    s, n = ctx.schedule, ctx.pupils
+    scenarios = [ctx.req.scenario] if ctx.req.scenario else [1, 2]
     maintained = ctx.req.maintained
     if maintained is None:
         maintained = True
-        academy = _primary_figures(ctx, n, maintained=False)
+        academy = [pounds(_primary_figures(ctx, n, False, sc)["net_position"]) for sc in scenarios]
         ctx.warnings.append(
             "Maintained or academy was not stated, so this assumes a maintained primary. "
-            f"{DE_DELEGATION_SCOPE} As an academy the net position would be {pounds(academy['net_position'])}.")
+            f"{DE_DELEGATION_SCOPE} As an academy the net position would be {' or '.join(academy)}.")
     elif not maintained:
         ctx.warnings.append(DE_DELEGATION_SCOPE)
-    t = _primary_figures(ctx, n, maintained)
+    by_scenario = {sc: _primary_figures(ctx, n, maintained, sc) for sc in scenarios}
+    t = by_scenario[scenarios[0]]
     r = {k: s.amount(k) for k in ("mfg_per_pupil", "council_share_per_pupil", "de_delegation_per_pupil")}
-    per_school = s.amount(f"primary_per_school_s{scenario}")
-    per_pupil = s.amount(f"primary_per_pupil_s{scenario}")
     ctx.lines += [
         WorkingLine(label="School effectiveness funding added to the MFG (£16 per pupil)",
                     formula=f"{exact(r['mfg_per_pupil'])} × {count(n)}", amount=t["mfg_funding"],
@@ -85,23 +99,40 @@ def _primary(ctx: Context) -> CalcResult:
                     if maintained else "De-delegation (none: academies are not de-delegated)",
                     formula=f"{exact(r['de_delegation_per_pupil'])} × {count(n)}" if maintained else "£0",
                     amount=t["de_delegation"], key="de_delegation"),
-        WorkingLine(label=f"Subscription, scenario {scenario} ({exact(per_school)} per school + "
-                          f"{exact(per_pupil)} per pupil)",
-                    formula=f"{exact(per_school)} + {exact(per_pupil)} × {count(n)}", amount=t["subscription"],
-                    key="subscription"),
-        WorkingLine(label="Net position (new funding less de-delegation and subscription)",
-                    formula=f"{exact(t['total_new_funding'])} − {exact(t['de_delegation'])} − "
-                            f"{exact(t['subscription'])}",
-                    amount=t["net_position"], key="net_position"),
     ]
+    totals = {k: t[k] for k in ("mfg_funding", "council_share", "total_new_funding", "de_delegation")}
+    suffix = (lambda sc: "") if len(scenarios) == 1 else (lambda sc: f"_scenario_{sc}")
+    for sc in scenarios:
+        per_school, per_pupil = s.amount(f"primary_per_school_s{sc}"), s.amount(f"primary_per_pupil_s{sc}")
+        ctx.lines.append(WorkingLine(
+            label=f"Subscription, scenario {sc} ({exact(per_school)} per school + {exact(per_pupil)} per pupil)",
+            formula=f"{exact(per_school)} + {exact(per_pupil)} × {count(n)}",
+            amount=by_scenario[sc]["subscription"], key="subscription" + suffix(sc)))
+        totals["subscription" + suffix(sc)] = by_scenario[sc]["subscription"]
+    for sc in scenarios:
+        f = by_scenario[sc]
+        ctx.lines.append(WorkingLine(
+            label=f"Net position{'' if len(scenarios) == 1 else f', scenario {sc}'} (new funding less "
+                  f"de-delegation and subscription)",
+            formula=f"{exact(f['total_new_funding'])} − {exact(f['de_delegation'])} − {exact(f['subscription'])}",
+            amount=f["net_position"], key="net_position" + suffix(sc)))
+        totals["net_position" + suffix(sc)] = f["net_position"]
     ctx.cite("mfg_per_pupil", "council_share_per_pupil", "de_delegation_total", "de_delegation_per_pupil",
-             f"primary_per_pupil_s{scenario}")
+             *(f"primary_per_pupil_s{sc}" for sc in scenarios))
     status = "maintained primary" if maintained else "primary academy"
-    headline = (f"A {count(n)}-pupil {status} in the Ealing Learning Partnership (2018-19), scenario "
-                f"{scenario}: net position {pounds(t['net_position'])} — new funding "
-                f"{pounds(t['total_new_funding'])} less de-delegation {pounds(t['de_delegation'])} and "
-                f"subscription {pounds(t['subscription'])}.")
-    return build_result(ctx, headline, t)
+    school = f"A {count(n)}-pupil {status} in the Ealing Learning Partnership (2018-19)"
+    if len(scenarios) == 1:
+        headline = (f"{school}, scenario {scenarios[0]}: net position {pounds(t['net_position'])} — new funding "
+                    f"{pounds(t['total_new_funding'])} less de-delegation {pounds(t['de_delegation'])} and "
+                    f"subscription {pounds(t['subscription'])}.")
+    else:
+        one, two = by_scenario[1], by_scenario[2]
+        headline = (f"{school}: new funding {pounds(t['total_new_funding'])} (£16 MFG line "
+                    f"{pounds(t['mfg_funding'])} + council share {pounds(t['council_share'])}), de-delegation "
+                    f"{pounds(t['de_delegation'])}; subscription {pounds(one['subscription'])} in scenario 1 or "
+                    f"{pounds(two['subscription'])} in scenario 2, so a net position of "
+                    f"{pounds(one['net_position'])} or {pounds(two['net_position'])}.")
+    return build_result(ctx, headline, totals)
 
 
 def _secondary(ctx: Context) -> CalcResult:
@@ -126,11 +157,15 @@ def _secondary(ctx: Context) -> CalcResult:
 
 
 def _special(ctx: Context) -> CalcResult:
-    scenario = ctx.req.scenario
-    flat = ctx.schedule.amount(f"special_flat_s{scenario}")
-    ctx.lines.append(WorkingLine(label=f"Subscription, scenario {scenario} (flat amount per special school)",
-                                 formula=exact(flat), amount=flat, key="subscription"))
-    ctx.cite(f"special_flat_s{scenario}")
-    headline = (f"An Ealing special school (2018-19), scenario {scenario}: subscription {pounds(flat)} "
-                f"(a flat amount per school).")
-    return build_result(ctx, headline, {"subscription": flat})
+    scenarios = [ctx.req.scenario] if ctx.req.scenario else [1, 2]
+    totals = {}
+    for sc in scenarios:
+        flat = ctx.schedule.amount(f"special_flat_s{sc}")
+        key = "subscription" if len(scenarios) == 1 else f"subscription_scenario_{sc}"
+        ctx.lines.append(WorkingLine(label=f"Subscription, scenario {sc} (flat amount per special school)",
+                                     formula=exact(flat), amount=flat, key=key))
+        ctx.cite(f"special_flat_s{sc}")
+        totals[key] = flat
+    shown = " or ".join(f"{pounds(ctx.schedule.amount(f'special_flat_s{sc}'))} in scenario {sc}" for sc in scenarios)
+    headline = f"An Ealing special school (2018-19) pays a flat subscription of {shown}."
+    return build_result(ctx, headline, totals)

@@ -52,7 +52,15 @@ CALC_WORDS = (r"\b(?:pay|pays|paid|paying|cost|costs|costing|subscriptions?|subs
 PERSONAL = (r"\b(?:my|our)\s+(?:[\w-]+\s+)?(?:school|primary|secondary|academy)\b|"
             r"\b(?:a|an)\s+(?:[\w-]+\s+)?(?:school|primary|secondary|academy|special school)\b|"
             r"\bwe(?:'d| would| will)?\s+(?:pay|be charged|owe)\b|\b(?:would|will|do|should) we (?:pay|owe|be charged)\b")
-FEE_WORDS = r"\b(?:fee|fees|pay|pays|charged?|per school|break[- ]even|membership)\b"
+AMOUNT_QUESTION = r"\bhow much\b|\bwhat(?:'s|\s+is|\s+are|\s+would|\s+will|\s+do|\s+does)\b|\bcalculate\b|\bwork out\b"
+# A fee question that needs the number of members: "what would the Hillingdon fee be?", "break-even fee".
+MEMBER_FEE_QUESTION = (r"\bbreak[- ]even\b|(?:\bhow much\b|\bwhat\b).*\b(?:fee|fees|pay|charged?|cost per school)\b")
+# Yes/no questions ("do we have to pay three fees?", "do small schools get a discount?") are not
+# calculations unless they give a pupil count or form entry.
+YES_NO = r"(?:^|[,.;:?!]\s*)(?:do|does|did|is|are|can|could|should|must|have|has)\s+(?:we|i|you|they|small|all|schools?|it|there|the)\b"
+# "the Bromley partnership", "Kingston's partnership": a partnership the calculator has never heard of.
+NAMED_PARTNERSHIP = (r"\b([A-Z][a-z]+)(?:'s)?\s+(?:(?i:education|learning|school improvement)\s+)?"
+                     r"(?i:partnership)\b")
 DERIVABLE = r"13\.76|3\.36|6\.11|\bper[- ]pupil rates?\b|\brates? per pupil\b|\bcouncil share\b|\bscenario rates?\b"
 DERIVE_VERBS = (r"\b(?:worked out|work(?:ed)? out|derived?|derivation|calculated|arrived? at|comes? from|"
                 r"how (?:was|is|were|are|do|did|does)|why)\b|\bwhat (?:would|will) the (?:per[- ]pupil )?rate\b")
@@ -81,6 +89,8 @@ class Extraction:
     schools: int | None = None
     pool: int | None = None
     calc_words: bool = False
+    amount_question: bool = False
+    yes_no: bool = False
     personal: bool = False
     derivation: bool = False
     follow_up_start: bool = False
@@ -122,6 +132,10 @@ def extract(message: str) -> Extraction:
             ex.partnerships.append(key)
     ex.partnership = ex.partnerships[0] if len(ex.partnerships) == 1 else None
     ex.unsupported = next((name for word, name in UNSUPPORTED.items() if re.search(rf"\b{word}\b", text)), None)
+    if not ex.partnerships and not ex.unsupported:
+        named = re.search(NAMED_PARTNERSHIP, original)
+        if named and named.group(1).lower() not in ("the", "a", "this", "that", "our", "your", "which", "what"):
+            ex.unsupported = named.group(1)
     ex.phases = [phase for phase, pattern in PHASE_PATTERNS if re.search(pattern, text)]
     ex.phase = ex.phases[0] if len(ex.phases) == 1 else None
     ex.pupils = _first_int(PUPIL_PATTERNS, text)
@@ -140,6 +154,8 @@ def extract(message: str) -> Extraction:
     ex.members = _first_int(MEMBER_PATTERNS, text)
     ex.calc_words = bool(re.search(CALC_WORDS, text))
     ex.personal = bool(re.search(PERSONAL, text))
+    ex.amount_question = bool(re.search(AMOUNT_QUESTION, text))
+    ex.yes_no = bool(re.search(YES_NO, text))
     ex.derivation = bool(re.search(DERIVABLE, text) and re.search(DERIVE_VERBS, text))
     ex.schools = _first_int([SCHOOL_COUNT], text)
     if match := re.search(POOL, text):

@@ -15,13 +15,15 @@ from pydantic import BaseModel, Field
 
 from assistant.calculator.common import QUESTIONS
 from assistant.calculator.engine import calculate
-from assistant.calculator.extract import FEE_WORDS, Extraction, extract, merge
+from assistant.calculator.extract import MEMBER_FEE_QUESTION, Extraction, extract, merge
 from assistant.calculator.models import CalcRequest, MissingInputError
 from assistant.calculator.schedule import load_schedules
 from assistant.errors import CalculationError
 from assistant.models import Message
 
-EALING_ONLY = r"\b(?:net position|new funding|de-?delegat\w*|mfg|council share)\b"
+# Figures only the Ealing prospectus publishes: a question about them is about Ealing.
+EALING_ONLY = (r"\b(?:net position|new funding|de-?delegat\w*|mfg|council(?:'s)? (?:\w+ )?share|notional|"
+               r"school effectiveness)\b|£16\b|£13\.76|£3\.49")
 FLAT_FEE_MODELS = ("per_phase_flat", "cost_model", "range")
 
 
@@ -92,6 +94,8 @@ def _is_fresh(ex: Extraction, args: dict) -> bool:
     """Does this message, on its own, ask for a calculation?"""
     if ex.unsupported and not ex.partnerships:
         return ex.calc_words or ex.pupils is not None or ex.fe_text is not None
+    if ex.yes_no and ex.pupils is None and ex.fe_text is None:
+        return False
     counted = ex.pupils is not None or ex.fe_text is not None or "members" in args
     if counted and ex.pupils is not None and ex.pupils > 5000 and not ex.calc_words:
         return False  # "41,500 pupils" in a question about the documents
@@ -99,9 +103,9 @@ def _is_fresh(ex: Extraction, args: dict) -> bool:
         return True
     if not ex.calc_words:
         return False
-    if ex.partnerships and not _missing(args):
+    if ex.partnerships and not _missing(args) and (ex.amount_question or ex.words <= 8):
         return True  # e.g. "Harrow primary subscription", "Camden fees", "Hillingdon costs"
-    return ex.personal
+    return ex.personal and bool(ex.partnerships or ex.phase or ex.scenario or ex.amount_question)
 
 
 def _missing(args: dict) -> list[str]:
@@ -148,7 +152,7 @@ def _decide(args: dict, ex: Extraction, follow_up: bool) -> RouteDecision:
         return RouteDecision(args=args, follow_up=follow_up, error=(
             f"Form entry must be a whole number; for {ex.fe_text} FE give the number of pupils instead "
             f"({ex.fe_text} × 210 = {pupils:g} pupils)."))
-    if args.get("partnership") == "hillingdon" and "members" not in args and re.search(FEE_WORDS, ex.text):
+    if args.get("partnership") == "hillingdon" and "members" not in args and re.search(MEMBER_FEE_QUESTION, ex.text):
         return _ask(args, ["members"], follow_up, QUESTIONS["members"])
     try:
         request = CalcRequest(partnership=args.get("partnership", ""),

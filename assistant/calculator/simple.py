@@ -12,9 +12,9 @@ from assistant.errors import CalculationError
 
 def calculate_per_pupil(ctx: Context) -> CalcResult:
     """Rate × pupils, the same for every phase."""
-    if ctx.pupils is None:
-        raise ask_for(["pupils"])
     s, n = ctx.schedule, ctx.pupils
+    if n is None:
+        raise ask_for(["pupils"], f"{s.name} charges {s.rate('per_pupil').as_written} per pupil.")
     rate = s.amount("per_pupil")
     subscription = rate * Decimal(n)
     ctx.lines.append(WorkingLine(label=f"{s.rate('per_pupil').label} ({s.rate('per_pupil').as_written})",
@@ -36,7 +36,8 @@ def calculate_per_phase_flat(ctx: Context) -> CalcResult:
         raise CalculationError(f"{s.name} charges a flat subscription per school ({fees}), so pupils "
                                f"are not used: leave out the pupil number and give the phase.")
     if ctx.phase is None:
-        raise ask_for(["phase"])
+        fees = ", ".join(f"{p} {exact(s.amount(p))}" for p in ("secondary", "primary", "special"))
+        raise ask_for(["phase"], f"{s.name} charges a flat subscription per school: {fees}.")
     fee = s.amount(ctx.phase)
     ctx.lines.append(WorkingLine(label=f"{s.rate(ctx.phase).label} (flat, per school)", formula=exact(fee),
                                  amount=fee, key="subscription"))

@@ -32,11 +32,11 @@ def test_bad_input_is_named(kwargs, message):
 
 @pytest.mark.parametrize("kwargs,missing,question", [
     (dict(partnership="ealing", phase="primary", scenario=2), ["pupils"], "How many pupils"),
-    (dict(partnership="ealing", phase="primary", pupils=300), ["scenario"], "Which scenario"),
+    (dict(partnership="ealing", phase="secondary"), ["pupils"], "£6.5k per school and £3.40 per pupil.*How many pupils"),
     (dict(partnership="ealing", pupils=300), ["phase"], "Which phase"),
     (dict(partnership="ealing"), ["phase", "pupils"], "Which phase.*How many pupils"),
-    (dict(partnership="harrow"), ["phase"], "Which phase"),
-    (dict(partnership="safe"), ["pupils"], "How many pupils"),
+    (dict(partnership="harrow"), ["phase"], "primary £2,100.*Which phase"),
+    (dict(partnership="safe"), ["pupils"], "89p per pupil. How many pupils"),
     (dict(partnership=""), ["partnership"], "Which partnership"),
 ])
 def test_missing_inputs_are_asked_for(kwargs, missing, question):

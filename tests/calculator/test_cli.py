@@ -101,7 +101,7 @@ def test_help_documents_the_options():
     (["ealing", "--phase", "special", "--pupils", "80", "--scenario", "1"], "flat amount per school"),
     (["ealing", "--phase", "primary", "--pupils", "420", "--fe", "2", "--scenario", "1"], "not both"),
     (["ealing", "--phase", "primary", "--scenario", "1"], "How many pupils"),
-    (["ealing", "--phase", "primary", "--pupils", "420"], "Which scenario"),
+    (["ealing", "--phase", "secondary"], "How many pupils"),
     (["hillingdon", "--members", "0"], "at least 1"),
     ([], "give a PARTNERSHIP"),
 ])

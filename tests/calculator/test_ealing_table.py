@@ -25,6 +25,16 @@ def test_every_published_cell(roll, key, scenario, printed):
         assert result.to_dict()["display"][key] == printed
 
 
+@pytest.mark.parametrize("roll,key,scenario,printed", CELLS, ids=[f"{r}-{k}-s{s}" for r, k, s, _ in CELLS])
+def test_without_a_scenario_both_are_shown_and_match_the_table(roll, key, scenario, printed):
+    result = calculate(CalcRequest(partnership="ealing", phase="primary", pupils=roll))
+    shown_key = f"{key}_scenario_{scenario}" if scenario else key
+    assert pounds(result.totals[shown_key]) == printed
+    assert "subscription" not in result.totals and "net_position" not in result.totals
+    assert any("both are shown" in w for w in result.warnings)
+    assert printed in result.to_text()
+
+
 @pytest.mark.parametrize("fe", [1, 2, 3, 4])
 def test_form_entry_gives_the_table_rolls(fe):
     by_fe = calculate(CalcRequest(partnership="elp", phase="primary", fe=fe, scenario=2, maintained=True))
@@ -82,6 +92,8 @@ def test_secondary_and_special():
         special = calculate(CalcRequest(partnership="ealing", phase="special", scenario=scenario))
         assert pounds(special.totals["subscription"]) == printed
         assert any("Special £" in c.quote for c in special.citations)
+    both = calculate(CalcRequest(partnership="ealing", phase="special"))
+    assert both.totals == {"subscription_scenario_1": 4500, "subscription_scenario_2": 5000}
 
 
 def test_text_puts_the_figure_first_then_working_then_sources():

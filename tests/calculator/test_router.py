@@ -37,6 +37,11 @@ PHRASINGS = [
     ("If 95 schools join Hillingdon, what would the break-even fee be?", dict(partnership="hillingdon", members=95)),
     ("Calculate the subscription for an Ealing primary of 240 under the first scenario",
      dict(partnership="ealing", phase="primary", pupils=240, scenario=1)),
+    ("How much extra school effectiveness money will a three form entry primary get?",
+     dict(partnership="ealing", phase="primary", fe=3)),
+    ("What's the notional council funding share for a 4 form entry primary?",
+     dict(partnership="ealing", phase="primary", fe=4)),
+    ("What would a 420-pupil primary pay in Ealing?", dict(partnership="ealing", phase="primary", pupils=420)),
     ("Is it worth it for a 4 FE maintained primary? net position scenario 1",
      dict(partnership="ealing", phase="primary", fe=4, scenario=1, maintained=True)),
 ]
@@ -78,6 +83,10 @@ def test_what_if_rate():
     "How many pupils are in the 74 schools (41,500 pupils)?",
     "What is the de-delegation for?",
     "How would schools pay for the partnership?",
+    "We don't have any budget, how would we pay for it?",
+    "do small schools get a discount on the Hillingdon partnership fee?",
+    "we're a federation of three schools in Hillingdon, do we have to pay three fees?",
+    "What does the Harrow Education Partnership cost?",  # the slides say it is unclear: documents answer
 ])
 def test_non_calculations_return_none(question):
     assert route_calculation(question, None) is None
@@ -87,7 +96,8 @@ def test_non_calculations_return_none(question):
     ("How much would a primary pay under scenario 1?", ["pupils"], "How many pupils"),
     ("What would our school pay?", ["partnership"], "Which partnership"),
     ("What is the Hillingdon membership fee?", ["members"], "How many member schools"),
-    ("What would a 420-pupil primary pay in Ealing?", ["scenario"], "Which scenario"),
+    ("What would a secondary school pay to subscribe to ELP?", ["pupils"], "£6.5k per school and £3.40 per pupil"),
+    ("How much is HEP for our school?", ["pupils"], "£19 per pupil"),
     ("What would a 420 pupil school pay in Ealing and in Haringey?", ["partnership"], "Ealing Learning Partnership or Haringey"),
 ])
 def test_missing_inputs_are_asked_for_not_guessed(question, missing, asks):
@@ -104,6 +114,8 @@ def test_missing_inputs_are_asked_for_not_guessed(question, missing, asks):
     ("What would Haringey charge a 300 pupil school under scenario 2?", "has no scenarios"),
     ("How much would a 1.5 FE primary pay in Ealing scenario 1?", "315 pupils"),
     ("What would a primary with 0 pupils pay in SAfE?", "at least 1"),
+    ("how much does the Bromley partnership cost for a 2FE primary?", "no fee schedule for Bromley"),
+    ("What's Kingston's partnership subscription for a special school?", "no fee schedule for Kingston"),
 ])
 def test_errors_are_explained(question, message):
     decision = route_calculation(question, None)
