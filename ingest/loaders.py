@@ -11,7 +11,7 @@ from pathlib import Path
 
 from assistant.errors import IngestError
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf"}
+SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf", ".docx"}
 TEXT_SUFFIXES = {".txt", ".md"}
 _MB = 1024 * 1024
 
@@ -48,6 +48,8 @@ def load_pages(path: Path, max_bytes: int | None = None) -> list[Page]:
         raise IngestError(f"cannot read file: {exc.strerror or exc}") from exc
     if suffix == ".pdf":
         return _load_pdf(path, data)
+    if suffix == ".docx":
+        return [Page(text=_docx_text(data), number=None)]
     text = decode_text(data)
     if not text.strip():
         raise IngestError("file contains only whitespace")
@@ -83,7 +85,7 @@ def _load_pdf(path: Path, data: bytes) -> list[Page]:
     from io import BytesIO
 
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
+    from pypdf.errors import DependencyError, FileNotDecryptedError
 
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         raise IngestError("corrupt or truncated PDF: missing %PDF- header")
@@ -103,13 +105,55 @@ def _load_pdf(path: Path, data: bytes) -> list[Page]:
                 pages.append(Page(text=text, number=number))
     except IngestError:
         raise
-    except FileNotDecryptedError as exc:
-        raise IngestError("PDF is encrypted (password protected); remove the password and ingest again") from exc
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            AssertionError, RecursionError, OSError, EOFError, ZeroDivisionError) as exc:
-        # pypdf surfaces damaged files as many exception types; all mean the same thing to the user.
+    except (FileNotDecryptedError, DependencyError):
+        raise IngestError("PDF is encrypted (password protected); remove the password and ingest again") from None
+    except Exception as exc:  # noqa: BLE001
+        # pypdf surfaces damaged files as many exception types (PdfReadError, KeyError, ValueError,
+        # RecursionError...); all mean the same thing to the user, and none may escape as a traceback.
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise IngestError(f"corrupt or truncated PDF: {reason}") from exc
     if not pages:
         raise IngestError("PDF has no extractable text — scanned? (OCR it first)")
     return pages
+
+
+def _docx_text(data: bytes) -> str:
+    """Word text in document order, written the way the chunkers read text files: headings as
+    markdown headings, list paragraphs as "- " items, tables as tab-separated rows."""
+    from io import BytesIO
+
+    import docx
+    from docx.table import Table
+
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        # An OLE container: a password-protected .docx or an old binary .doc renamed.
+        raise IngestError("Word document is encrypted (password protected) or in the old .doc format; save it as a plain .docx")
+    try:
+        document = docx.Document(BytesIO(data))
+        lines: list[str] = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):
+                lines.append("")
+                for row in item.rows:
+                    cells = [" ■ ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()) for cell in row.cells]
+                    lines.append("\t".join(c.replace("\t", " ") for c in cells))
+                lines.append("")
+                continue
+            text = item.text.strip()
+            style = (item.style.name if item.style is not None else "") or ""
+            if not text:
+                lines.append("")
+            elif style.startswith("Heading") or style == "Title":
+                lines.extend(["", f"# {text}", ""])
+            elif "List" in style or item._p.pPr is not None and item._p.pPr.numPr is not None:
+                lines.append(f"- {text}")
+            else:
+                lines.extend([text, ""])
+    except Exception as exc:  # noqa: BLE001
+        # Like pypdf, python-docx/lxml raise many types on a damaged file; the user needs one message.
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise IngestError(f"corrupt or unreadable Word document: {reason}") from exc
+    text = normalise_newlines("\n".join(lines))
+    if not text.strip():
+        raise IngestError("Word document has no text")
+    return text

@@ -40,7 +40,7 @@ def test_unsupported_type_names_the_suffix_and_the_supported_ones(tmp_path):
     path.write_text("data")
     message = _error(path)
     assert "unsupported file type '.xyz'" in message
-    assert "(supported: .md, .pdf, .txt)" in message
+    assert "(supported: .docx, .md, .pdf, .txt)" in message
 
 
 def test_empty_file(tmp_path):
@@ -226,3 +226,55 @@ def test_pdf_wrapped_paragraphs_are_rejoined_and_split_on_sentences(pdf_factory,
     funding = [d for d in docs if d.metadata["section"] == "Funding"]
     assert [d.page_content for d in funding] == ["Funding\nSchools pay a subscription. The council matches it."]
     assert funding[0].metadata["page"] == 2
+
+
+# ---- Word ---------------------------------------------------------------------------------------
+
+def _make_docx(path: Path, build) -> Path:
+    import docx
+
+    document = docx.Document()
+    build(document)
+    document.save(str(path))
+    return path
+
+
+def test_docx_headings_lists_and_tables_are_chunked(tmp_path):
+    def build(document):
+        document.add_heading("Membership fees", level=1)
+        document.add_paragraph("Every school pays the same fee. Invoices are sent in April.")
+        document.add_paragraph("Federations pay once", style="List Bullet")
+        document.add_paragraph("Small schools get no discount", style="List Bullet")
+        document.add_heading("Rates", level=2)
+        table = document.add_table(rows=3, cols=3)
+        for r, row in enumerate([("Phase", "Per school", "Per pupil"), ("Primary", "£4,000", "£3.36"), ("Secondary", "£6,500", "£3.40")]):
+            for c, value in enumerate(row):
+                table.cell(r, c).text = value
+        document.add_paragraph("Q: Can we pay termly?")
+        document.add_paragraph("A: Yes, by arrangement.")
+
+    path = _make_docx(tmp_path / "fees.docx", build)
+    pages = load_pages(path)
+    assert [p.number for p in pages] == [None]
+    docs = chunk_pages(pages, doc_meta_for(path, {}))
+    by_section = {d.metadata["section"]: d for d in docs}
+    fees = by_section["Membership fees"].page_content
+    assert fees == ("Membership fees\nEvery school pays the same fee. Invoices are sent in April.\n\n"
+                    "- Federations pay once\n- Small schools get no discount")
+    rates = by_section["Rates"]
+    assert rates.metadata["chunk_type"] == "table"
+    assert rates.page_content == "Rates\nPhase | Per school | Per pupil\nPrimary | £4,000 | £3.36\nSecondary | £6,500 | £3.40"
+    qa = [d for d in docs if d.metadata["chunk_type"] == "qa"]
+    assert [d.page_content for d in qa] == ["Q: Can we pay termly?\nA: Yes, by arrangement."]
+    assert all(d.metadata["page"] == -1 for d in docs)
+
+
+def test_docx_errors(tmp_path):
+    corrupt = tmp_path / "corrupt.docx"
+    corrupt.write_bytes(b"PK\x03\x04 definitely not a real zip archive")
+    assert _error(corrupt).startswith("corrupt or unreadable Word document")
+    ole = tmp_path / "locked.docx"
+    ole.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    assert "Word document is encrypted" in _error(ole)
+    empty = _make_docx(tmp_path / "empty.docx", lambda document: document.add_paragraph("   "))
+    assert _error(empty) == "Word document has no text"
