@@ -14,11 +14,14 @@ from langchain_core.documents import Document
 
 from assistant.models import Answer, Citation
 from assistant.retrieval import QueryEmbedder
-from assistant.text import sentences, tokens
+from assistant.text import expand, sentences, tokens
 
 QA_MATCH = 0.62  # question-to-question cosine above which the documented answer is the answer
+ON_TOPIC = 0.7  # a sentence this close to the question answers it even without shared words
 MAX_SENTENCES = 3
+MAX_LIST_ITEMS = 6
 SNIPPET_CHARS = 320
+LIST_QUESTION = re.compile(r"^\s*(what|which)\s+(are|were)\b|^\s*(list|name)\b|\b(options|conditions|priorities|steps)\b", re.I)
 
 
 @dataclass
@@ -32,6 +35,7 @@ class CitationBook:
         key = doc.id or doc.page_content
         if key not in self._by_id:
             meta = doc.metadata
+            page = meta.get("page")
             self._by_id[key] = len(self.citations) + 1
             self.citations.append(
                 Citation(
@@ -39,16 +43,16 @@ class CitationBook:
                     source=meta.get("source", ""),
                     title=meta.get("title") or meta.get("source", ""),
                     section=meta.get("section") or None,
-                    page=meta.get("page") if isinstance(meta.get("page"), int) and meta.get("page", -1) >= 0 else None,
-                    snippet=_clip(snippet or doc.page_content),
+                    page=page if isinstance(page, int) and page >= 0 else None,
+                    snippet=clip(snippet or doc.page_content),
                 )
             )
         return self._by_id[key]
 
 
-def _clip(text: str) -> str:
+def clip(text: str, limit: int = SNIPPET_CHARS) -> str:
     text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def qa_parts(doc: Document) -> tuple[str, str] | None:
@@ -61,8 +65,23 @@ def qa_parts(doc: Document) -> tuple[str, str] | None:
     return question, answer.strip()
 
 
-def _display(unit: str) -> str:
+def is_heading(unit: str) -> bool:
+    words = unit.split()
+    return unit.isupper() or (len(words) < 6 and unit[-1:] not in ".!?%")
+
+
+def display(unit: str) -> str:
     return re.sub(r"\s*\t+\s*", " | ", unit).strip()
+
+
+@dataclass(order=True)
+class Candidate:
+    score: float
+    rank: int
+    pos: int
+    unit: str = field(compare=False)
+    similarity: float = field(compare=False, default=0.0)
+    covers_focus: bool = field(compare=False, default=False)
 
 
 class ExtractiveAnswerer:
@@ -71,66 +90,87 @@ class ExtractiveAnswerer:
     def __init__(self, embedder: QueryEmbedder):
         self.embedder = embedder
 
-    def _vec(self, text: str) -> np.ndarray:
-        return np.asarray(self.embedder.embed(text))
-
     def answer(self, question: str, hits: list[Document]) -> Answer:
         return self.documented_answer(question, hits) or self.compose(question, hits)
 
+    def qa_match(self, question: str, hits: list[Document]) -> tuple[float, Document | None]:
+        """The best Q&A chunk among the top hits by question-to-question similarity."""
+        qa_hits = [d for d in hits[:3] if qa_parts(d)]
+        if not qa_hits:
+            return 0.0, None
+        q = np.asarray(self.embedder.embed(question))
+        vectors = np.asarray(self.embedder.embed_many([qa_parts(d)[0] for d in qa_hits]))
+        scores = vectors @ q
+        best = int(np.argmax(scores))
+        return float(scores[best]), qa_hits[best]
+
     def documented_answer(self, question: str, hits: list[Document]) -> Answer | None:
         """If one of the top hits is a Q&A chunk asking the same thing, its answer is the answer."""
-        q = self._vec(question)
-        best: tuple[float, Document] | None = None
-        for doc in hits[:3]:
-            parts = qa_parts(doc)
-            if not parts:
-                continue
-            score = float(q @ self._vec(parts[0]))
-            if best is None or score > best[0]:
-                best = (score, doc)
-        if best is None or best[0] < QA_MATCH:
+        score, doc = self.qa_match(question, hits)
+        if doc is None or score < QA_MATCH:
             return None
-        doc = best[1]
         question_text, answer_text = qa_parts(doc)
         book = CitationBook()
         n = book.cite(doc, f"Q: {question_text} A: {answer_text}")
         paragraphs = [p.strip() for p in answer_text.split("\n") if p.strip()]
-        body = "\n".join(f"{p} [{n}]" for p in paragraphs)
-        return Answer(answer=f"{body}", citations=book.citations, grounded=True)
+        return Answer(answer="\n".join(f"{p} [{n}]" for p in paragraphs), citations=book.citations, grounded=True)
 
-    def compose(self, question: str, hits: list[Document]) -> Answer:
-        """The most relevant sentences of the top chunks, each with its chunk's citation number."""
-        q = self._vec(question)
-        q_tokens = set(tokens(question))
-        candidates: list[tuple[float, int, int, str]] = []
+    def candidates(self, question: str, hits: list[Document]) -> list[Candidate]:
+        """Sentences of the top chunks scored by meaning, shared words and the chunk's rank."""
+        q_tokens = set(expand(tokens(question)))
+        focus = focus_tokens(question)
+        acronyms = {t for t in q_tokens if t.startswith("#")}
+        units = []
         for rank, doc in enumerate(hits[:4]):
-            units = [u for u in sentences(doc.page_content) if len(u) > 20 and not u.endswith(":")]
             section = doc.metadata.get("section", "")
-            for pos, unit in enumerate(units):
-                if unit == section:
-                    continue
-                overlap = len(q_tokens & set(tokens(unit))) / max(len(q_tokens), 1)
-                score = float(q @ self._vec(unit)) + 0.35 * overlap + 0.08 / (rank + 1)
-                candidates.append((score, rank, pos, unit))
-        candidates.sort(key=lambda c: -c[0])
-        chosen: list[tuple[float, int, int, str]] = []
-        for cand in candidates:
-            if len(chosen) == MAX_SENTENCES:
-                break
-            if chosen and cand[0] < chosen[0][0] * 0.75:
+            names_chunk = bool(acronyms & set(tokens(f"{section} {doc.page_content}")))
+            for pos, unit in enumerate(sentences(doc.page_content)):
+                if unit != section and len(unit) > 20 and not is_heading(unit) and unit[-1] not in ":?":
+                    units.append((rank, pos, unit, section, names_chunk))
+        if not units:
+            return []
+        q = np.asarray(self.embedder.embed(question))
+        # Sentences are embedded with their section title: "Option 1 – …" means more under its slide title.
+        sims = np.asarray(self.embedder.embed_many([f"{sec}: {u}" if sec else u for _, _, u, sec, _ in units])) @ q
+        out = []
+        for (rank, pos, unit, _, names_chunk), sim in zip(units, sims):
+            unit_tokens = set(tokens(unit))
+            overlap = len(q_tokens & unit_tokens) / max(len(q_tokens), 1)
+            covers = bool(focus & unit_tokens) or not focus
+            score = float(sim) + 0.35 * overlap + 0.08 / (rank + 1) + 0.15 * covers + 0.1 * names_chunk
+            unit = re.sub(r"^[QA]:\s*", "", unit)
+            out.append(Candidate(score, rank, pos, unit, float(sim), covers))
+        return sorted(out, key=lambda c: -c.score)
+
+    def compose(self, question: str, hits: list[Document]) -> Answer | None:
+        """The most relevant sentences of the top chunks, each with its chunk's citation number.
+
+        Sentences that contain what the question asks about (its focus words) lead. Returns None when no
+        sentence addresses the question, so the caller declines rather than quoting something off-topic.
+        """
+        ranked = self.candidates(question, hits)
+        on_topic = [c for c in ranked[:8] if c.covers_focus or c.similarity >= ON_TOPIC]
+        if not on_topic:
+            return None
+        best = on_topic[0]
+        if LIST_QUESTION.search(question):
+            # "What are the options?" — quote the items of the best chunk rather than three scattered lines.
+            limit, chosen = MAX_LIST_ITEMS, [c for c in ranked if c.rank == best.rank]
+        else:
+            limit, chosen = MAX_SENTENCES, on_topic
+        picked: list[Candidate] = []
+        for cand in chosen:
+            if len(picked) == limit or cand.score < best.score * 0.75:
                 break  # much weaker than the best: adds noise, not information
-            if any(cand[3] in c[3] or c[3] in cand[3] for c in chosen):
+            if any(cand.unit in c.unit or c.unit in cand.unit for c in picked):
                 continue
-            chosen.append(cand)
-        chosen.sort(key=lambda c: (c[1], c[2]))
+            picked.append(cand)
+        picked.sort(key=lambda c: (c.rank, c.pos))
         book = CitationBook()
         by_rank: dict[int, list[str]] = {}
-        for _, rank, _, unit in chosen:
-            by_rank.setdefault(rank, []).append(_display(unit))
-        parts = []
-        for _, rank, _, unit in chosen:
-            n = book.cite(hits[rank], " … ".join(by_rank[rank]))
-            parts.append(f"{_display(unit)} [{n}]")
+        for c in picked:
+            by_rank.setdefault(c.rank, []).append(display(c.unit))
+        parts = [f"{display(c.unit)} [{book.cite(hits[c.rank], ' … '.join(by_rank[c.rank]))}]" for c in picked]
         return Answer(answer=" ".join(parts), citations=book.citations, grounded=True)
 
     def decline(self, hits: list[Document], reason: str) -> Answer:
@@ -141,8 +181,18 @@ class ExtractiveAnswerer:
             n = book.cite(doc)
             label = doc.metadata.get("title") or doc.metadata.get("source")
             section = doc.metadata.get("section")
-            closest.append(f"[{n}] {label}" + (f" — {section}" if section else ""))
+            closest.append(f"[{n}] {label}" + (f" — {clip(section, 90)}" if section else ""))
         text = f"I can't answer that from the partnership documents: {reason}"
         if closest:
             text += "\nThe closest sources I found are: " + "; ".join(closest) + "."
         return Answer(answer=text, citations=book.citations, grounded=False)
+
+
+GENERIC = frozenset(tokens("school schools partnership partnerships ELP pupil pupils primary secondary", keep_stopwords=True))
+
+
+def focus_tokens(question: str) -> set[str]:
+    """What the question asks about beyond the names in it: 'What Ofsted grade did Oaklands get?' → {grade}."""
+    names = {w.lower() for w in re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question[1:])}
+    words = [w for w in re.findall(r"£?[\w.']+", question) if w.lower() not in names]
+    return set(expand(tokens(" ".join(words)))) - GENERIC

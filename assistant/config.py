@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     hnsw_ef: int = Field(400, ge=10, description="HNSW construction_ef and search_ef (the defaults miss hits on small collections).")
 
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
-    decline_threshold: float = Field(0.45, description="Below this evidence score the assistant declines instead of answering.")
+    decline_threshold: float = Field(0.3, description="Below this evidence score the assistant declines instead of answering.")
     max_question_chars: int = Field(2000, ge=1)
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused by ingest before being read.")
 

@@ -120,7 +120,8 @@ class Assistant:
             return self.answerer.decline(hits, reason)
         if self.backend:
             return self.backend.answer(question, hits, messages)
-        return self.answerer.answer(question, hits)
+        answer = self.answerer.answer(question, hits)
+        return answer or self.answerer.decline(hits, "the passages I found don't address what you asked.")
 
     # -- pieces, public so eval and the benchmarks can measure them --------------------------------
     def validate(self, question: str) -> str:
@@ -147,10 +148,17 @@ class Assistant:
         unknown = self.unknown_names(question, self.retriever.lexical())
         if unknown:
             return f"they never mention {', '.join(unknown)}."
-        best = max(float(h.metadata.get("dense", 0.0)) for h in hits[:3])
-        if best < self.settings.decline_threshold:
+        semantic = max(float(h.metadata.get("dense", 0.0)) for h in hits[:3])
+        semantic = max(semantic, self.answerer.qa_match(question, hits)[0])
+        if semantic < self.settings.decline_threshold and not self.distinctive_match(question, hits[:3]):
             return "nothing in them is close enough to the question."
         return None
+
+    @staticmethod
+    def distinctive_match(question: str, hits: list[Document]) -> bool:
+        """An acronym or figure from the question ("SAfE", "£13.76") appears in a top hit."""
+        wanted = {t for t in tokens(question) if t.startswith("#") or t[:1].isdigit() or t.startswith("£")}
+        return any(wanted & set(tokens(h.page_content)) for h in hits)
 
     @staticmethod
     def unknown_names(question: str, lexical: LexicalIndex) -> list[str]:

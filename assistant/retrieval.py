@@ -1,11 +1,14 @@
-"""Hybrid retrieval: dense (MiniLM vectors in Chroma) + BM25 over the same chunks, fused by reciprocal rank.
+"""Hybrid retrieval: dense (MiniLM vectors in Chroma) + BM25 over the same chunks + section-title
+similarity, fused by reciprocal rank.
 
-Dense search finds paraphrases ("can we pick and choose?" → "Is it all or nothing?"); BM25 finds exact
-figures, names and acronyms ("£3.36", "SAfE") that a small embedding model blurs.
+Dense search finds paraphrases; BM25 finds exact figures, names and acronyms ("£3.36", "SAfE") that a
+small embedding model blurs; titles match questions to the slide or Q&A question that announces the answer.
 """
 from __future__ import annotations
 
 import threading
+
+import numpy as np
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,10 +21,12 @@ from rank_bm25 import BM25Okapi
 
 from assistant.models import Filters
 from assistant.store import ChunkStore
-from assistant.text import tokens
+from assistant.text import query_tokens, synonyms, tokens
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: dampens the weight of rank 1 vs rank 2
 CANDIDATES = 50  # per ranker, before fusion and filtering
+SYNONYM_WEIGHT = 0.3
+TITLE_MATCH = 0.5
 
 
 class QueryEmbedder:
@@ -30,9 +35,22 @@ class QueryEmbedder:
     def __init__(self, embeddings: Embeddings, cache_size: int = 512):
         self.embeddings = embeddings
         self.embed = lru_cache(maxsize=cache_size)(self._embed)
+        self._batch_cache: dict[str, tuple[float, ...]] = {}
+        self._cache_lock = threading.Lock()
 
     def _embed(self, text: str) -> tuple[float, ...]:
         return tuple(self.embeddings.embed_query(text))
+
+    def embed_many(self, texts: list[str]) -> list[tuple[float, ...]]:
+        """Embed in one batch whatever is not cached yet (much faster than one by one)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._batch_cache]
+        vectors = self.embeddings.embed_documents(missing) if missing else []
+        with self._cache_lock:
+            self._batch_cache.update(zip(missing, map(tuple, vectors)))
+            if len(self._batch_cache) > 50_000:  # bounded: drop the oldest half
+                for key in list(self._batch_cache)[:25_000]:
+                    del self._batch_cache[key]
+            return [self._batch_cache.get(t) or tuple(self.embeddings.embed_query(t)) for t in texts]
 
 
 def matches(meta: dict, filters: Filters | None) -> bool:
@@ -56,6 +74,8 @@ class LexicalIndex:
     docs: dict[str, Document]
     bm25: BM25Okapi | None
     vocabulary: frozenset[str]
+    token_sets: dict[str, frozenset[str]]
+    _title_vectors: np.ndarray | None = None
 
     @classmethod
     def build(cls, store: ChunkStore) -> "LexicalIndex":
@@ -64,14 +84,32 @@ class LexicalIndex:
         docs = dict(chunks)
         corpus = [tokens(f"{d.metadata.get('section', '')} {d.page_content}") for _, d in chunks]
         vocab = frozenset(t for toks in corpus for t in toks)
-        return cls(ids, docs, BM25Okapi(corpus) if corpus else None, vocab)
+        token_sets = {cid: frozenset(toks) for cid, toks in zip(ids, corpus)}
+        return cls(ids, docs, BM25Okapi(corpus) if corpus else None, vocab, token_sets)
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         if not self.bm25:
             return []
-        scores = self.bm25.get_scores(tokens(query))
+        words = query_tokens(query)
+        # Synonyms help ("charge" finds "pay") but count for less than the words actually asked;
+        # acronyms ("SAfE", "THEP") name what the question is about, so they count double.
+        scores = (
+            self.bm25.get_scores(words)
+            + SYNONYM_WEIGHT * self.bm25.get_scores(synonyms(words))
+            + self.bm25.get_scores([w for w in words if w.startswith("#")])
+        )
         ranked = sorted(range(len(scores)), key=lambda i: -scores[i])[:n]
         return [(self.ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
+
+    def title_search(self, vector: np.ndarray, embedder: "QueryEmbedder", n: int) -> list[tuple[str, float]]:
+        """Chunks whose section title (a slide title, a Q&A question) is closest to the question."""
+        if self._title_vectors is None:
+            titles = [self.docs[cid].metadata.get("section") or "" for cid in self.ids]
+            self._title_vectors = np.asarray(embedder.embed_many(titles))
+        scores = self._title_vectors @ vector
+        ranked = np.argsort(-scores)[:n]
+        # A weak title match says nothing; only titles that really echo the question get a vote.
+        return [(self.ids[i], float(scores[i])) for i in ranked if scores[i] >= TITLE_MATCH]
 
 
 class HybridRetriever(BaseRetriever):
@@ -115,20 +153,27 @@ class HybridRetriever(BaseRetriever):
         lexical = self.lexical()
         if not lexical.ids:
             return []
-        vector = list(self.query_embedder.embed(query))
+        vector = self.query_embedder.embed(query)
         n = len(lexical.ids) if filters else min(CANDIDATES, len(lexical.ids))
-        dense = [(cid, s) for cid, s in self.store.query(vector, n) if cid in lexical.docs]
+        dense = [(cid, s) for cid, s in self.store.query(list(vector), n) if cid in lexical.docs]
         sparse = lexical.search(query, n)
+        titles = lexical.title_search(np.asarray(vector), self.query_embedder, n)
         dense_score = dict(dense)
         bm25_score = dict(sparse)
+        # A question naming an acronym or a figure is a lookup: trust the exact-match ranker more, and
+        # let the chunks that mention every acronym asked about ("SAfE") vote once more.
+        words = query_tokens(query)
+        acronyms = {w for w in words if w.startswith("#")}
+        bm25_weight = 2.0 if acronyms or any(w[:1].isdigit() or w[:1] == "£" for w in words) else 1.0
+        naming = [(cid, s) for cid, s in sparse if acronyms and acronyms <= lexical.token_sets[cid]]
         fused: dict[str, float] = {}
-        for ranking in (dense, sparse):
+        for ranking, weight in ((dense, 1.0), (sparse, bm25_weight), (titles, 1.0), (naming, 1.0)):
             rank = 0
             for cid, _ in ranking:
                 if not matches(lexical.docs[cid].metadata, filters):
                     continue
                 rank += 1
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
         best = sorted(fused, key=lambda cid: -fused[cid])[:k]
         results = []
         for cid in best:

@@ -25,8 +25,48 @@ def stem(token: str) -> str:
     return _stemmer.stemWord(token)
 
 
-def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
+# Words that ask about the same thing in fee questions ("What does SAfE charge?" ↔ "Schools pay 89p").
+SYNONYMS = [
+    {"charg", "cost", "pay", "fee", "price", "subscript", "contribut"},
+    {"own", "owner", "ownership", "stake"},
+    {"member", "membership", "subscrib"},
+    {"join", "sign"},
+]
+_SYNONYM_OF = {word: group for group in SYNONYMS for word in group}
+
+# Mixed-case acronyms ("SAfE", "ELP", "BDSIP") also get a case-marked token, so "SAfE" does not match
+# every "school safe" alert in the prospectus.
+ACRONYM_RE = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")
+
+
+def acronym_tokens(text: str) -> list[str]:
+    return [
+        "#" + word.lower()
+        for word in ACRONYM_RE.findall(text)
+        if (not word.isupper() or len(word) <= 6) and word.lower() not in STOPWORDS
+    ]
+
+
+def expand(query_tokens: list[str]) -> list[str]:
+    """Add synonyms of fee and ownership words to a query's tokens."""
+    return list(query_tokens) + synonyms(query_tokens)
+
+
+def synonyms(query_tokens: list[str]) -> list[str]:
     out: list[str] = []
+    for tok in query_tokens:
+        out.extend(sorted(_SYNONYM_OF.get(tok, set()) - set(query_tokens)))
+    return out
+
+
+def query_tokens(question: str) -> list[str]:
+    """Tokens of a question for BM25: a mixed-case acronym counts only in its case-marked form."""
+    mixed_case = {w.lower() for w in ACRONYM_RE.findall(question) if not w.isupper()}
+    return [t for t in tokens(question) if t not in mixed_case]
+
+
+def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
+    out: list[str] = acronym_tokens(text)
     for raw in TOKEN_RE.findall(text.lower().replace("’", "'")):
         if not keep_stopwords and raw in STOPWORDS:
             continue
