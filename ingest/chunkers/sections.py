@@ -108,7 +108,7 @@ class SectionBuilder:
             if nxt is None:
                 roles[i] = "body"  # nothing follows: a closing line, not a heading
                 continue
-            next_role = roles[i + 1] if nxt else None
+            next_role = roles[i + 1]
             next_is_text = next_role == "body" and not is_label_block(nxt)
             if head.endswith(":"):
                 # "Focus on ... to include:" introduces its list; "For more information, contact:" heads a block.

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.errors import IngestError
 from ingest.chunking import METADATA_KEYS, chunk_pages
 from ingest.loaders import Page, load_pages
-from ingest.metadata import DocMeta, doc_meta_for
+from ingest.metadata import DocMeta, doc_meta_for, load_corpus_metadata
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 QA_SHEET = "ealing-elp-qa-briefings-2017-11.txt"
@@ -301,7 +300,7 @@ def test_booklet_profiles_carry_their_partnership(corpus_chunks):
 
 def test_every_profile_has_its_subsections(corpus_chunks):
     docs = corpus_chunks[BOOKLET]
-    meta = doc_meta_for(CORPUS / BOOKLET, __import__("ingest.metadata", fromlist=["x"]).load_corpus_metadata(CORPUS))
+    meta = doc_meta_for(CORPUS / BOOKLET, load_corpus_metadata(CORPUS))
     sections = {(d.metadata["partnership"], d.metadata["section"]) for d in docs}
     for name in meta.partnerships:
         for sub in ("Origins", "What does the partnership do and how?", "Key challenges and priorities for 2021"):
