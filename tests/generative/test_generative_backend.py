@@ -15,6 +15,7 @@ from langchain_core.documents import Document
 from assistant.answering import ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.generative import NOTICE, GenerativeBackend, build_chat_model
+from assistant.generative.backend import NOTHING_TO_QUOTE
 from assistant.models import Message
 from assistant.retrieval import QueryEmbedder
 from tests.conftest import CORPUS
@@ -25,12 +26,13 @@ QA_FILE = "ealing-elp-qa-briefings-2017-11.txt"
 
 @pytest.fixture(scope="module")
 def corpus_hits() -> list[Document]:
-    """The Q&A rows of the ELP briefing sheet as chunks (question<TAB>answer lines of the real file)."""
-    rows = [line.split("\t", 1) for line in (CORPUS / QA_FILE).read_text(encoding="utf-8").splitlines() if "?\t" in line]
-    return [
-        Document(page_content=f"Q: {q}\nA: {a}", metadata={"source": QA_FILE, "title": "ELP Q&A", "question": q}, id=f"qa{i}")
-        for i, (q, a) in enumerate(rows[:5])
-    ]
+    """The first five chunks of the ELP Q&A sheet, as the real loader and chunker produce them."""
+    from ingest.chunking import chunk_pages
+    from ingest.loaders import load_pages
+    from ingest.metadata import doc_meta_for, load_corpus_metadata
+
+    path = CORPUS / QA_FILE
+    return chunk_pages(load_pages(path), doc_meta_for(path, load_corpus_metadata(CORPUS)))[:5]
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +50,15 @@ def make_backend(chat_server, extractive):
 
 
 def assert_fallback(answer, extractive, question, hits):
+    """The extractive answer plus the notice (or, when no sentence answers, a plain "can't answer")."""
     expected = extractive.answer(question, hits)
-    assert answer.answer == f"{expected.answer}\n\n{NOTICE}"
-    assert answer.citations == expected.citations and answer.tool_calls == []
+    if expected is None:
+        assert answer.answer == f"{NOTHING_TO_QUOTE}\n\n{NOTICE}" and not answer.grounded
+        assert [c.snippet[:30] for c in answer.citations] == [h.page_content[:30] for h in hits[:3]]
+    else:
+        assert answer.answer == f"{expected.answer}\n\n{NOTICE}"
+        assert answer.citations == expected.citations
+    assert answer.tool_calls == []
 
 
 def test_answer_quotes_the_context_it_was_sent(make_backend, chat_server, corpus_hits):
@@ -76,6 +84,13 @@ def test_http_500_falls_back_to_the_extractive_answer(make_backend, chat_server,
         answer = make_backend().answer("Is it all or nothing?", corpus_hits, [])
     assert_fallback(answer, extractive, "Is it all or nothing?", corpus_hits)
     assert "HTTP 500" in caplog.text
+
+
+def test_fallback_says_so_when_there_is_nothing_to_quote(make_backend, chat_server):
+    chat_server.fail(502)
+    answer = make_backend().answer("Is it all or nothing?", [], [])
+    assert answer.answer == f"{NOTHING_TO_QUOTE}\n\n{NOTICE}"
+    assert not answer.grounded and answer.citations == []
 
 
 def test_timeout_falls_back_then_skips_the_model_while_cooling_down(make_backend, chat_server, corpus_hits, extractive):
