@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from assistant.calculator.common import MAX_MEMBERS, MAX_PUPILS, PHASES, Context, ask_for, check_count, resolve_pupils
+from assistant.calculator.common import (MAX_MEMBERS, MAX_PUPILS, PHASES, Context, ask_for, check_count,
+                                         resolve_pupils)
 from assistant.calculator.derivations import derive_ealing_rates, derive_per_pupil_rate
 from assistant.calculator.ealing import calculate_ealing
 from assistant.calculator.hillingdon import calculate_hillingdon

@@ -51,13 +51,15 @@ CALC_WORDS = (r"\b(?:pay|pays|paid|paying|cost|costs|costing|subscriptions?|subs
               r"break[- ]even|afford|bill|price|owe|de-?delegat\w*|per school)\b|£")
 PERSONAL = (r"\b(?:my|our)\s+(?:[\w-]+\s+)?(?:school|primary|secondary|academy)\b|"
             r"\b(?:a|an)\s+(?:[\w-]+\s+)?(?:school|primary|secondary|academy|special school)\b|"
-            r"\bwe(?:'d| would| will)?\s+(?:pay|be charged|owe)\b|\b(?:would|will|do|should) we (?:pay|owe|be charged)\b")
+            r"\bwe(?:'d| would| will)?\s+(?:pay|be charged|owe)\b|"
+            r"\b(?:would|will|do|should) we (?:pay|owe|be charged)\b")
 AMOUNT_QUESTION = r"\bhow much\b|\bwhat(?:'s|\s+is|\s+are|\s+would|\s+will|\s+do|\s+does)\b|\bcalculate\b|\bwork out\b"
 # A fee question that needs the number of members: "what would the Hillingdon fee be?", "break-even fee".
 MEMBER_FEE_QUESTION = (r"\bbreak[- ]even\b|(?:\bhow much\b|\bwhat\b).*\b(?:fee|fees|pay|charged?|cost per school)\b")
 # Yes/no questions ("do we have to pay three fees?", "do small schools get a discount?") are not
 # calculations unless they give a pupil count or form entry.
-YES_NO = r"(?:^|[,.;:?!]\s*)(?:do|does|did|is|are|can|could|should|must|have|has)\s+(?:we|i|you|they|small|all|schools?|it|there|the)\b"
+YES_NO = (r"(?:^|[,.;:?!]\s*)(?:do|does|did|is|are|can|could|should|must|have|has)\s+"
+          r"(?:we|i|you|they|small|all|schools?|it|there|the)\b")
 # "the Bromley partnership", "Kingston's partnership": a partnership the calculator has never heard of.
 NAMED_PARTNERSHIP = (r"\b([A-Z][a-z]+)(?:'s)?\s+(?:(?i:education|learning|school improvement)\s+)?"
                      r"(?i:partnership)\b")

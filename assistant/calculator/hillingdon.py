@@ -37,8 +37,9 @@ def check_items(schedule: Schedule) -> list[CheckedItem]:
 
 def _formula(schedule: Schedule, checked: CheckedItem) -> str:
     item = checked.item
-    parts = " + ".join(f"{p.quantity} {p.label} × {exact(schedule.amount(p.rate))}" if p.quantity != 1 or len(item.parts) > 1
-                       else exact(schedule.amount(p.rate)) for p in item.parts)
+    single = len(item.parts) == 1 and item.parts[0].quantity == 1  # "4 leading schools × £5,000"
+    parts = " + ".join(exact(schedule.amount(p.rate)) if single
+                       else f"{p.quantity} {p.label} × {exact(schedule.amount(p.rate))}" for p in item.parts)
     if item.units == 1:
         return parts
     inner = f"({parts})" if len(item.parts) > 1 else parts

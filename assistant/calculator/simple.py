@@ -62,5 +62,6 @@ def calculate_range(ctx: Context) -> CalcResult:
     if used:
         ctx.warnings.append(f"The inputs given ({', '.join(used)}) cannot be used for that reason.")
     headline = (f"{s.name} publishes no formula: schools pay between {pounds(low)} and {pounds(high)} "
-                f"('{s.rate('fee_min').as_written} to {s.rate('fee_max').as_written}'), depending on the service level.")
+                f"('{s.rate('fee_min').as_written} to {s.rate('fee_max').as_written}'), depending on the "
+                f"service level.")
     return build_result(ctx, headline, {"fee_min": low, "fee_max": high})

@@ -177,3 +177,26 @@ def test_reply_runs_the_tool_and_carries_sources():
     assert reply.tool_result["display"]["net_position"] == "£4,467"
     assert reply.text.startswith("A 420-pupil maintained primary") and "Sources:" in reply.text
     assert reply.sources and all(s.source.endswith(".txt") for s in reply.sources)
+
+
+def test_answer_calculation_builds_the_answer_contract():
+    from assistant.calculator import answer_calculation
+
+    titles = {"ealing-elp-prospectus-2018-19.txt": "Ealing Learning Partnership prospectus 2018-19"}
+    answer = answer_calculation("What's the net position for a 2FE maintained primary under scenario 2?",
+                                None, titles=titles)
+    assert answer.grounded and answer.answer.startswith("A 420-pupil maintained primary")
+    assert "£4,467" in answer.answer.split("\n")[0]
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert all(f"[{c.n}] {c.source}" in answer.answer for c in answer.citations)
+    assert answer.citations[0].title == "Ealing Learning Partnership prospectus 2018-19"
+    call = answer.tool_calls[0].model_dump()
+    assert call["name"] == "funding_calculator"
+    assert call["args"] == {"partnership": "ealing", "phase": "primary", "fe": 2, "scenario": 2, "maintained": True}
+    assert call["result"]["net_position"] == 4467.2
+
+    asking = answer_calculation("How much would a primary pay under scenario 1?", None)
+    assert not asking.grounded and asking.tool_calls == [] and "How many pupils" in asking.answer
+    refused = answer_calculation("What would a 420-pupil school pay in Lewisham?", None)
+    assert not refused.grounded and refused.tool_calls[0].result["error"]
+    assert answer_calculation("What does Camden Learning do?", None) is None
