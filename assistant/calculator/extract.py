@@ -34,7 +34,7 @@ NOT_MONEY = r"(?<![£\d.,])"  # '£6.11 per pupil' is a rate, not a pupil count
 PUPIL_PATTERNS = [
     NOT_MONEY + r"\b(\d+)\s*-?\s*(?:pupils?|children|students|learners)\b",
     NOT_MONEY + r"\b(\d+)\s+(?:pupils?\s+)?on\s+(?:the\s+)?roll\b",
-    r"\broll\s+of\s+(?:about\s+|around\s+|roughly\s+)?(\d+)\b",
+    r"\broll\s+(?:of|is)\s+(?:about\s+|around\s+|roughly\s+)?(\d+)\b",
     r"\b(?:primary|secondary|school|academy)\s+(?:of|with)\s+(\d+)\b(?!\s*(?:-|\s)?(?:fe\b|form|member|schools|%))",
 ]
 FE_PATTERN = r"\b(\d+(?:\.\d+)?)\s*-?\s*(?:fe\b|f\.e\.|forms?[\s-]+(?:of[\s-]+)?entry|form\b)"
@@ -144,7 +144,9 @@ def extract(message: str) -> Extraction:
     if match := re.search(FE_PATTERN, text):
         ex.fe_text = match.group(1)
         ex.fe = int(match.group(1)) if match.group(1).isdigit() else None
-    ex.scenario = _first_int(SCENARIO_PATTERNS, text)
+    scenarios = {ORDINALS.get(m, m) for pattern in SCENARIO_PATTERNS for m in re.findall(pattern, text)}
+    # "scenario 1 or scenario 2?" asks for both, which is what no scenario gives
+    ex.scenario = int(scenarios.pop()) if len(scenarios) == 1 else None
     if re.search(NOT_ACADEMY, text):
         ex.maintained = True
     elif re.search(NOT_MAINTAINED, text):

@@ -42,3 +42,18 @@ def test_display_is_the_half_up_rounding_of_the_exact_value(n, scenario):
     for key, value in result.totals.items():
         assert result.to_dict()["display"][key] == pounds(value)
         assert abs(round_pounds(value) - value) <= 0.5
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=200) | st.lists(st.sampled_from([
+    "ealing", "Haringey", "SAfE", "harrow", "camden", "hillingdon", "primary", "secondary", "special", "scenario",
+    "3", "0", "-4", "1.5", "99999999999999999999", "pupils", "FE", "form entry", "academy", "maintained", "£",
+    "members", "schools", "how much", "would", "pay", "fee", "worked out", "£13.76", "per-pupil rate", "pool of",
+    "three hundred and fifteen", "and", "?", ","]), max_size=14).map(" ".join))
+def test_router_never_raises(text):
+    from assistant.calculator import reply_for, route_calculation
+
+    decision = route_calculation(text, None)
+    if decision is not None:
+        assert sum(x is not None for x in (decision.request, decision.question_for_user, decision.error)) == 1
+        assert reply_for(decision).text

@@ -200,3 +200,14 @@ def test_answer_calculation_builds_the_answer_contract():
     refused = answer_calculation("What would a 420-pupil school pay in Lewisham?", None)
     assert not refused.grounded and refused.tool_calls[0].result["error"]
     assert answer_calculation("What does Camden Learning do?", None) is None
+
+
+def test_both_scenarios_named_means_both_are_shown():
+    decision = route_calculation("Compare scenario 1 and scenario 2 for a 420 pupil primary in Ealing")
+    assert decision.request.scenario is None
+    assert "net_position_scenario_1" in reply_for(decision).tool_result
+
+
+def test_roll_is():
+    decision = route_calculation("Our roll is 380, what would we pay in Haringey?")
+    assert decision.request.pupils == 380 and decision.request.partnership == "haringey"
