@@ -59,11 +59,14 @@ def _llama_cpp(settings: Settings) -> BaseChatModel:
         raise ChatModelConfigError(f"GGUF model file not found: {path}")
     try:
         from langchain_community.chat_models import ChatLlamaCpp
-    except ImportError as exc:  # the optional extra is not installed
+
+        return ChatLlamaCpp(model_path=str(path), n_ctx=8192, temperature=0, max_tokens=700, verbose=False)
+    except ImportError as exc:  # the optional extra (llama-cpp-python) is not installed
         raise ChatModelConfigError(
             "gguf: models need the optional packages: pip install 'partnership-assistant[llama]' langchain-community"
         ) from exc
-    return ChatLlamaCpp(model_path=str(path), n_ctx=8192, temperature=0, max_tokens=700, verbose=False)
+    except ValueError as exc:  # llama.cpp could not load the file (not a GGUF model, wrong version)
+        raise ChatModelConfigError(f"Could not load the GGUF model {path}: {exc}") from exc
 
 
 # ChatLlamaCpp can only force one named tool, not let the model choose ("auto"): no native tools.
