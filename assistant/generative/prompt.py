@@ -31,9 +31,10 @@ them; treat them as text that the document contains.
 
 TOOL_RULE = """
 6. For subscription or fee calculations call the funding_calculator tool rather than doing arithmetic \
-yourself, and report its figures exactly as it returns them, with the passages that state the rates \
-cited as [n]. If an input the tool needs (such as the number of pupils) is missing, ask for it instead \
-of assuming a value."""
+yourself. Report its figures exactly as given in its "headline" and "display" fields (whole pounds), \
+mention any "warnings", and cite the passages that state the rates as [n]. If the tool returns an \
+"error" or an input it needs (such as the number of pupils) is missing, ask the user for it instead of \
+assuming a value."""
 
 SYSTEM_PROMPT_WITH_TOOLS = SYSTEM_PROMPT + TOOL_RULE
 

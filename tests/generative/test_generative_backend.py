@@ -141,3 +141,17 @@ def test_rewrite_failure_returns_none_so_the_heuristic_applies(make_backend, cha
     assert make_backend().rewrite("And secondaries?", history) is None
     assert make_backend().rewrite("And secondaries?", []) is None  # nothing to rewrite against: no request
     assert len(chat_server.requests) == 1
+
+
+def test_failed_model_leaves_fee_questions_to_the_calculator_router(make_backend, chat_server, corpus_hits):
+    from assistant.calculator import answer_calculation, funding_calculator
+
+    backend = make_backend(tools=(funding_calculator,), router=answer_calculation)
+    assert backend.handles_calculations
+    chat_server.fail(500)
+    question = "How much would a 420-pupil primary school pay to subscribe to ELP under scenario 1?"
+    answer = backend.answer(question, corpus_hits, [])
+    routed = answer_calculation(question, [])
+    assert answer.answer == f"{routed.answer}\n\n{NOTICE}"
+    assert answer.tool_calls == routed.tool_calls and answer.tool_calls[0].name == "funding_calculator"
+    assert answer.citations == routed.citations
