@@ -74,7 +74,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AssistantError)
     async def domain_error(request: Request, exc: AssistantError) -> JSONResponse:
         status = next(code for kind, code in DOMAIN_STATUS if isinstance(exc, kind))
-        return error_response(request, status, str(exc))
+        extra = {"missing": exc.missing} if isinstance(getattr(exc, "missing", None), list) else {}
+        return error_response(request, status, str(exc), **extra)
 
     @app.exception_handler(UnknownPartnership)
     async def unknown_partnership(request: Request, exc: UnknownPartnership) -> JSONResponse:

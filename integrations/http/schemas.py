@@ -40,8 +40,17 @@ class DocumentOut(BaseModel):
     chunks: int
 
 
+class CalcPartnership(BaseModel):
+    key: str
+    name: str
+    aliases: list[str]
+    model: str = Field(description="Which kind of fee schedule: ealing, per_pupil, per_phase_flat, range, cost_model.")
+    year: str | None = None
+    supports: str = Field(description="Which inputs the calculator uses for this partnership.")
+
+
 class PartnershipsOut(BaseModel):
-    partnerships: list[Any] = Field(description="Partnerships the calculator has subscription rates for.")
+    partnerships: list[CalcPartnership] = Field(description="Partnerships the calculator has fee schedules for.")
 
 
 class Health(BaseModel):

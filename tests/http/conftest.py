@@ -43,17 +43,24 @@ def client(make_client) -> TestClient:
     return make_client()
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """free_port() -> a TCP port on 127.0.0.1 that nothing listens on right now."""
+    return _free_port
 
 
 class LiveServer:
     """A `partnership serve` subprocess on 127.0.0.1 and an ephemeral port."""
 
     def __init__(self, data_dir: Path, log_path: Path, **env: str):
-        self.port = free_port()
+        self.data_dir = data_dir
+        self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERSHIP_")}
@@ -107,9 +114,33 @@ def copy_index(indexed_settings: Settings, target: Path) -> Path:
     return target
 
 
+@pytest.fixture
+def browser(tmp_path):
+    """A headless chromium at phone width (390 px) with a fresh profile."""
+    from browser_support import start_chromium
+
+    driver = start_chromium(tmp_path / "profile")
+    yield driver
+    driver.quit()
+
+
 @pytest.fixture(scope="session")
-def live_server(indexed_settings, tmp_path_factory):
-    base = tmp_path_factory.mktemp("live")
-    server = LiveServer(copy_index(indexed_settings, base / "data"), base / "server.log").start()
-    yield server
-    server.stop()
+def start_server(tmp_path_factory):
+    """start_server(data_dir, **env) -> a started LiveServer, stopped at the end of the session."""
+    started: list[LiveServer] = []
+
+    def start(data_dir: Path, **env: str) -> LiveServer:
+        base = tmp_path_factory.mktemp("server")
+        server = LiveServer(data_dir, base / "server.log", **env).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(indexed_settings, tmp_path_factory, start_server) -> LiveServer:
+    """One `partnership serve` over a copy of the session index, shared by the server and browser tests."""
+    return start_server(copy_index(indexed_settings, tmp_path_factory.mktemp("live") / "data"))

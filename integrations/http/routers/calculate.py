@@ -14,11 +14,17 @@ router = APIRouter(tags=["calculator"], responses=ERROR_RESPONSES)
 
 @router.post("/calculate", response_model=dict[str, Any])
 def calculate(body: CalcRequest, _client: ClientDep) -> dict[str, Any]:
-    """Work out a school's subscription and net position; a CalculationError becomes 422 with its message."""
+    """Work out a school's subscription and net position, line by line with sources.
+
+    Returns the calculator's result: `headline`, `inputs`, the totals (e.g. `net_position`, in pounds,
+    unrounded) also under `totals`, rounded pound strings under `display`, `working` lines
+    (label, formula, amount, display), `warnings`, `citations` (source, quote) and the rendered `text`.
+    Inputs it cannot use are a 422 whose message names the problem (and `missing` lists absent inputs).
+    """
     return run_calculation(body).to_dict()
 
 
 @router.get("/calculate/partnerships", response_model=PartnershipsOut)
 def partnerships(_client: ClientDep) -> PartnershipsOut:
     """Partnerships (and their options) the calculator knows."""
-    return PartnershipsOut(partnerships=list(list_partnerships()))
+    return PartnershipsOut.model_validate({"partnerships": list_partnerships()})

@@ -1,5 +1,5 @@
 // Partnership Assistant web page. Every piece of text from the server goes in with textContent or
-// createTextNode (never innerHTML), so document text such as "<script>" stays inert.
+// createTextNode, never parsed as markup, so document text such as "<script>" stays inert.
 "use strict";
 
 const KEY_STORAGE = "partnership-api-key";
@@ -167,36 +167,76 @@ async function loadPartnerships() {
 
 // ---- calculator --------------------------------------------------------------------------------
 
-function money(value) {
-  return typeof value === "string" ? value : String(value);
+// Which inputs each kind of schedule uses (the calculator rejects the others, e.g. a scenario outside Ealing).
+const CALC_FIELDS = {
+  ealing: ["phase", "size", "scenario", "maintained"],
+  per_pupil: ["size"],
+  per_phase_flat: ["phase"],
+  cost_model: ["members"],
+  range: [],
+};
+let calcPartnerships = [];
+
+function selectedSchedule() {
+  return calcPartnerships.find((p) => p.name === $("calc-partnership").value) || null;
 }
 
-function renderCalculation(result) {
-  const box = $("calc-result");
-  box.replaceChildren();
-  box.appendChild(el("pre", {className: "calc-raw", text: JSON.stringify(result, null, 2)}));
+function showCalcFields() {
+  const schedule = selectedSchedule();
+  const fields = schedule ? (CALC_FIELDS[schedule.model] || []) : [];
+  for (const name of ["phase", "size", "scenario", "maintained", "members"]) {
+    $("calc-field-" + name).hidden = !fields.includes(name);
+  }
+  $("calc-supports").textContent = schedule ? "Uses: " + schedule.supports + "." : "";
 }
 
 async function loadCalculator() {
   const payload = await api("/calculate/partnerships");
+  calcPartnerships = payload.partnerships;
   const select = $("calc-partnership");
   select.replaceChildren();
-  for (const p of payload.partnerships) {
-    const name = typeof p === "string" ? p : p.name;
-    select.appendChild(el("option", {value: name, text: name}));
-  }
+  for (const p of calcPartnerships) select.appendChild(el("option", {value: p.name, text: p.name}));
+  const ealing = calcPartnerships.find((p) => p.key === "ealing");
+  if (ealing) select.value = ealing.name;
+  showCalcFields();
 }
 
 function calcRequest() {
-  const body = {
-    partnership: $("calc-partnership").value,
-    phase: $("calc-phase").value,
-    scenario: Number($("calc-scenario").value),
-    maintained: $("calc-maintained").checked,
-  };
-  if ($("calc-pupils").value) body.pupils = Number($("calc-pupils").value);
-  if ($("calc-fe").value) body.fe = Number($("calc-fe").value);
+  const schedule = selectedSchedule();
+  const fields = schedule ? (CALC_FIELDS[schedule.model] || []) : [];
+  const body = {partnership: $("calc-partnership").value};
+  const number = (id) => ($(id).value === "" ? null : Number($(id).value));
+  if (fields.includes("phase")) body.phase = $("calc-phase").value;
+  if (fields.includes("size")) {
+    if (number("calc-pupils") !== null) body.pupils = number("calc-pupils");
+    if (number("calc-fe") !== null) body.fe = number("calc-fe");
+  }
+  if (fields.includes("scenario")) body.scenario = Number($("calc-scenario").value);
+  if (fields.includes("maintained")) body.maintained = $("calc-maintained").checked;
+  if (fields.includes("members") && number("calc-members") !== null) body.members = number("calc-members");
   return body;
+}
+
+function renderCalculation(result) {
+  const rows = result.working.map((line) => el("tr", {},
+    el("td", {}, el("div", {text: line.label}), el("div", {className: "formula", text: line.formula})),
+    el("td", {className: "amount", text: line.display || ""})));
+  const parts = [
+    el("p", {className: "calc-total", text: result.headline}),
+    el("table", {className: "calc-table"},
+      el("thead", {}, el("tr", {}, el("th", {text: "Working"}), el("th", {className: "amount", text: "Amount"}))),
+      el("tbody", {}, ...rows)),
+  ];
+  if (result.warnings.length) {
+    parts.push(el("ul", {className: "calc-warnings"}, ...result.warnings.map((w) => el("li", {text: w}))));
+  }
+  if (result.citations.length) {
+    parts.push(el("h3", {text: "Sources"}), el("ol", {className: "calc-sources"},
+      ...result.citations.map((c) => el("li", {},
+        el("blockquote", {className: "snippet", text: c.quote}),
+        el("p", {className: "cite-source", text: c.source + (c.year ? " (" + c.year + ")" : "")})))));
+  }
+  $("calc-result").replaceChildren(...parts);
 }
 
 async function onCalculate(event) {
@@ -223,8 +263,16 @@ async function loadLists() {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("ask-form").addEventListener("submit", onAsk);
+  $("question").addEventListener("keydown", (event) => {
+    // Enter sends, Shift+Enter starts a new line (as in chat apps).
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("ask-form").requestSubmit();
+    }
+  });
   $("new-chat").addEventListener("click", newConversation);
   $("calc-form").addEventListener("submit", onCalculate);
+  $("calc-partnership").addEventListener("change", showCalcFields);
   $("auth-form").addEventListener("submit", (event) => {
     event.preventDefault();
     sessionStorage.setItem(KEY_STORAGE, $("api-key").value.trim());

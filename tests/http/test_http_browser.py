@@ -1,0 +1,77 @@
+"""The web page in a real headless Debian chromium (Selenium): chat with citations, feedback, calculator."""
+from __future__ import annotations
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select
+
+from assistant.feedback import FeedbackStore
+from browser_support import PHONE, page_errors, screenshot, wait
+
+
+def test_chat_citations_feedback_and_calculator_at_phone_width(browser, live_server, tmp_path):
+    driver = browser
+    driver.get(live_server.url + "/")
+    assert driver.title == "Partnership Assistant"
+    # The partnership lists come from the API.
+    wait(driver).until(lambda d: len(Select(d.find_element(By.ID, "partnership")).options) > 1)
+    wait(driver).until(lambda d: len(Select(d.find_element(By.ID, "calc-partnership")).options) >= 1)
+
+    # Ask a question and get an answer with numbered citations.
+    driver.find_element(By.ID, "question").send_keys("What is the ELP board made up of?")
+    driver.find_element(By.ID, "ask-button").click()
+    answer = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".message.assistant .answer-text")))
+    assert answer.text.strip()
+    citations = driver.find_elements(By.CSS_SELECTOR, ".message.assistant details.citation")
+    assert len(citations) >= 1
+    snippet = citations[0].find_element(By.CSS_SELECTOR, ".snippet")
+    assert not snippet.is_displayed()
+
+    # Expanding a citation shows its snippet, title and source.
+    citations[0].find_element(By.TAG_NAME, "summary").click()
+    wait(driver, 10).until(lambda d: snippet.is_displayed())
+    assert citations[0].get_attribute("open") is not None
+    assert snippet.text.strip()
+    meta = citations[0].find_element(By.CSS_SELECTOR, ".cite-meta").text
+    assert meta.strip() and citations[0].find_element(By.CSS_SELECTOR, ".cite-source").text.startswith("Source file: ")
+
+    # An inline [n] marker opens its citation too.
+    markers = driver.find_elements(By.CSS_SELECTOR, ".answer-text button.cite-ref")
+    assert markers, "the answer should carry [n] markers"
+
+    # The page keeps history: a follow-up is answered too.
+    driver.find_element(By.ID, "question").send_keys("and how is it funded?")
+    driver.find_element(By.ID, "ask-button").click()
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 2)
+
+    # Thumbs up is stored in the server's feedback database.
+    driver.find_element(By.CSS_SELECTOR, ".message.assistant button.thumb[data-rating='up']").click()
+    wait(driver, 20).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".message.assistant .feedback"), "Thanks"))
+    rows = FeedbackStore(live_server.data_dir / "feedback.sqlite3").all()
+    assert any(r["question"] == "What is the ELP board made up of?" and r["rating"] == "up" for r in rows)
+
+    # The calculator: 420-pupil maintained primary, scenario 2 -> net position £4,467.
+    Select(driver.find_element(By.ID, "calc-partnership")).select_by_visible_text("Ealing Learning Partnership")
+    Select(driver.find_element(By.ID, "calc-phase")).select_by_value("primary")
+    driver.find_element(By.ID, "calc-pupils").send_keys("420")
+    Select(driver.find_element(By.ID, "calc-scenario")).select_by_value("2")
+    driver.find_element(By.ID, "calc-maintained").click()
+    driver.find_element(By.ID, "calc-button").click()
+    result = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#calc-result .calc-total")))
+    assert "£4,467" in result.text
+    assert driver.find_elements(By.CSS_SELECTOR, "#calc-result table.calc-table tr")
+
+    # Usable at phone width: nothing wider than the screen.
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"page is {overflow}px wider than a {PHONE[0]}px phone screen"
+    assert screenshot(driver, tmp_path, "phone.png").stat().st_size > 10_000
+    assert page_errors(driver) == []
+
+
+def test_calculator_error_is_shown_as_text(browser, live_server):
+    driver = browser
+    driver.get(live_server.url + "/")
+    wait(driver).until(lambda d: len(Select(d.find_element(By.ID, "calc-partnership")).options) >= 1)
+    driver.find_element(By.ID, "calc-button").click()  # neither pupils nor FE given
+    error = wait(driver, 20).until(EC.visibility_of_element_located((By.ID, "calc-error")))
+    assert error.text.strip()
