@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "eval",
     "ingest",
     "serve",
+    "slack",
 ]
 
 for _name in COMMAND_MODULES:

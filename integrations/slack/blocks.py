@@ -26,7 +26,8 @@ SECTION_CHARS = 3000  # Slack's limit for one section's text
 CONTEXT_CHARS = 3000
 FALLBACK_CHARS = 3500  # notification/fallback text; Slack truncates long `text` anyway
 BUTTON_VALUE_CHARS = 2000
-QUESTION_IN_VALUE = 900  # leaves room for JSON escaping within BUTTON_VALUE_CHARS
+QUESTION_IN_VALUE = 900
+LABEL_CHARS = 44  # leaves room for JSON escaping within BUTTON_VALUE_CHARS
 
 FEEDBACK_UP = "feedback_up"
 FEEDBACK_DOWN = "feedback_down"
@@ -119,39 +120,37 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _table(rows: list[tuple[str, str]]) -> str:
-    width = min(max((len(k) for k, _ in rows), default=0), 40)
-    return "\n".join(f"{k.ljust(width)}  {v}" if v else k for k, v in rows)
+def _short_label(label: str) -> str:
+    """A table label: explanations in parentheses go (the formula shows the rates), long ones are clipped."""
+    short = re.sub(r"\s*\([^()]*\)", "", label).strip() or label
+    return _clip(short, LABEL_CHARS)
 
 
-def working_rows(call: ToolCall) -> list[tuple[str, str]]:
-    """The calculator's working as (label, value) rows.
+def working_rows(call: ToolCall) -> list[tuple[str, str, str]]:
+    """The calculator's working as (item, working, amount) rows.
 
-    A result may carry its own ordered working (`working`/`steps`/`lines`: strings, pairs or
-    dicts with label/value); otherwise the scalar fields of the result are listed in order.
+    Uses the result's `working` lines (label, formula, rounded `display`); a result without them
+    shows its rounded totals (`display`) instead. Errors and requests for input have no table.
     """
     result = call.result or {}
-    steps = next((result[k] for k in ("working", "steps", "lines", "breakdown") if isinstance(result.get(k), list)), None)
-    rows: list[tuple[str, str]] = []
-    if steps is not None:
-        for step in steps:
-            if isinstance(step, dict):
-                label = step.get("label") or step.get("name") or step.get("item") or step.get("description") or ""
-                value = step.get("value", step.get("amount", step.get("result", "")))
-                rest = {k: v for k, v in step.items() if k not in ("label", "name", "item", "description", "value", "amount", "result")}
-                text = _cell(value) + (f"  ({_cell(rest)})" if rest else "")
-                rows.append((str(label), text))
-            elif isinstance(step, (list, tuple)) and len(step) == 2:
-                rows.append((_cell(step[0]), _cell(step[1])))
-            else:
-                rows.append((_cell(step), ""))
-    for key, value in result.items():
-        if key in ("working", "steps", "lines", "breakdown") and steps is not None:
-            continue
-        if steps is not None and isinstance(value, (dict, list)):
-            continue
-        rows.append((key.replace("_", " "), _cell(value)))
+    rows: list[tuple[str, str, str]] = []
+    for step in result.get("working") or []:
+        if isinstance(step, dict):
+            formula, shown = _cell(step.get("formula")), _cell(step.get("display"))
+            rows.append((_short_label(_cell(step.get("label"))), "" if formula == shown else formula, shown))
+        else:
+            rows.append((_cell(step), "", ""))
+    if not rows and isinstance(result.get("display"), dict):
+        rows = [(str(k).replace("_", " "), "", _cell(v)) for k, v in result["display"].items()]
     return rows
+
+
+def _table(rows: list[tuple[str, str, str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        f"{item.ljust(widths[0])}  {working.ljust(widths[1])}  {amount.rjust(widths[2])}".rstrip()
+        for item, working, amount in rows
+    )
 
 
 def working_block(call: ToolCall) -> dict | None:
@@ -160,6 +159,18 @@ def working_block(call: ToolCall) -> dict | None:
         return None
     table = _clip(escape(_table(rows)), SECTION_CHARS - 20)
     return SectionBlock(text=_mrkdwn(f"*Working*\n```{table}```")).to_dict()
+
+
+def split_working_text(text: str) -> tuple[str, str]:
+    """(text before, text after) the plain-text "Working:" list, which the table replaces."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip().lower() == "working:":
+            j = i + 1
+            while j < len(lines) and lines[j].lstrip().startswith("- "):
+                j += 1
+            return "\n".join(lines[:i]).strip(), "\n".join(lines[j:]).strip()
+    return text, ""
 
 
 def _button_value(ref: str, question: str) -> str:
@@ -203,15 +214,16 @@ def answer_blocks(answer: Answer, *, ref: str, question: str, share: bool = Fals
     if asked_by:
         blocks.append(ContextBlock(elements=[_mrkdwn(
             _clip(f"{mention(asked_by)} asked: {escape(question)}", CONTEXT_CHARS))]).to_dict())
-    body = answer_mrkdwn(answer.answer)
+    tables = [block for block in map(working_block, answer.tool_calls[:3]) if block]
+    before, after = split_working_text(answer.answer) if tables else (answer.answer, "")
+    body = answer_mrkdwn(before)
     if not answer.grounded:
         body = f":information_source: {body}"
-    for piece in _chunks(body, SECTION_CHARS)[:40]:
+    for piece in _chunks(body, SECTION_CHARS)[:30]:
         blocks.append(SectionBlock(text=_mrkdwn(piece)).to_dict())
-    for call in answer.tool_calls[:3]:
-        block = working_block(call)
-        if block:
-            blocks.append(block)
+    blocks.extend(tables)
+    for piece in _chunks(answer_mrkdwn(after), SECTION_CHARS)[:10] if after else []:
+        blocks.append(SectionBlock(text=_mrkdwn(piece)).to_dict())
     if answer.citations:
         heading = "Sources" if answer.grounded else "Closest sources"
         lines = "\n".join(escape(source_line(c)) for c in answer.citations)

@@ -42,18 +42,19 @@ def register(app: App, bot: SlackBot) -> None:
         sub, _, rest = (command.get("text") or "").strip().partition(" ")
         sub, rest = sub.lower(), rest.strip()
         if sub in ("", "help"):
-            ack(text=HELP_TEXT, blocks=notice_blocks(HELP_TEXT))
+            ack(text=HELP_TEXT, blocks=notice_blocks(HELP_TEXT), response_type="ephemeral")
             return
         if sub not in ("ask", "calc"):
-            ack(text=f"I don't know `{escape(sub)}`. {USAGE}")
+            ack(text=f"I don't know `{escape(sub)}`. {USAGE}", response_type="ephemeral")
             return
         if not rest:
             example = "what does the Ealing subscription cover?" if sub == "ask" else "420-pupil maintained primary in Ealing, scenario 1"
-            ack(text=f"Please add a {'question' if sub == 'ask' else 'description'}, e.g. `/partnership {sub} {example}`.")
+            ack(text=f"Please add a {'question' if sub == 'ask' else 'description'}, e.g. `/partnership {sub} {example}`.",
+                response_type="ephemeral")
             return
         wait = bot.limiter.hit(command["user_id"])
         if wait is not None:
-            ack(text=bot.limiter.message(wait))
+            ack(text=bot.limiter.message(wait), response_type="ephemeral")
             return
         ack()  # within Slack's 3 seconds; the answer follows through response_url
         question = rest if sub == "ask" else calc_question(rest)

@@ -109,15 +109,23 @@ def test_asker_id_that_is_not_a_user_id_is_not_a_mention():
     assert "<!channel>" not in _all_text(blocks)
 
 
-def test_calculator_working_is_a_code_table():
-    call = ToolCall(name="funding_calculator", args={"pupils": 420},
-                    result={"working": [{"label": "Per school", "value": "£4,000"},
-                                        {"label": "Per pupil £6.11 × 420", "value": "£2,566.20"}],
-                            "total": "£6,566"})
-    blocks = answer_blocks(Answer(answer="£6,566 [1]", tool_calls=[call]), ref="r", question="q")
-    working = blocks[1]["text"]["text"]
-    assert working.startswith("*Working*\n```") and working.endswith("```")
-    assert "Per school" in working and "£2,566.20" in working and "total" in working and "£6,566" in working
+def test_calculator_working_is_a_compact_code_table_in_place_of_the_text_list():
+    from assistant.calculator.reply import reply_for
+    from assistant.calculator.router import route_calculation
+
+    decision = route_calculation("What would a 420-pupil maintained primary pay in Ealing under scenario 2?", [])
+    calc = reply_for(decision)  # the real calculator's result, as Assistant.ask puts it in a ToolCall
+    call = ToolCall(name="funding_calculator", args=calc.tool_args, result=calc.tool_result)
+    blocks = answer_blocks(Answer(answer=calc.text, tool_calls=[call]), ref="r", question="q")
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert "Working:" in calc.text and not any("Working:" in t for t in texts)  # the list became the table
+    table = next(t for t in texts if t.startswith("*Working*"))
+    assert table.startswith("*Working*\n```") and table.endswith("```")
+    rows = table.split("```")[1].split("\n")
+    subscription = next(r for r in rows if r.startswith("Subscription, scenario 2"))
+    assert "£4,000 + £6.11 × 420" in subscription and subscription.rstrip().endswith("£6,566")
+    assert texts[0].startswith("A 420-pupil maintained primary")  # the headline comes first
+    assert len(rows) >= 4 and len({len(r) for r in rows}) == 1  # aligned columns, amounts right-aligned
 
 
 def test_long_answers_split_into_sections_within_slack_limits():

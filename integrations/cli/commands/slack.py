@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from integrations.cli.common import console, err_console, fail, load_settings, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def slack() -> None:
+        """Run the Slack bot in Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; no public URL).
+
+        For HTTP events instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and run `partnership serve`:
+        the bot is then served at POST /slack/events. SLACK_API_URL overrides the Slack Web API URL.
+        """
+        from slack_bolt.error import BoltError
+        from slack_sdk.errors import SlackApiError, SlackClientError
+
+        from assistant.factory import build_assistant
+        from integrations.slack.app import api_url
+        from integrations.slack.socket import SlackConfigError, socket_mode_handler, socket_tokens
+
+        settings = load_settings()
+        try:
+            bot_token, app_token = socket_tokens()  # before loading the model: fail fast
+        except SlackConfigError as exc:
+            raise fail(str(exc)) from None
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        with user_errors():
+            assistant = build_assistant(settings)
+        if not assistant.is_ready():
+            err_console.print("[yellow]Warning:[/] the index is empty; the bot will say so until you run "
+                              "`partnership ingest`.", highlight=False)
+        try:
+            handler = socket_mode_handler(assistant, settings, bot_token=bot_token, app_token=app_token)
+        except (BoltError, SlackApiError) as exc:  # bolt checks the bot token with auth.test at start-up
+            raise fail(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from None
+        except (SlackClientError, OSError) as exc:
+            raise fail(f"cannot reach the Slack API at {api_url()}: {exc}") from None
+        console.print("Slack bot connecting in Socket Mode… (Ctrl+C stops it)", highlight=False)
+        try:
+            handler.start()
+        except KeyboardInterrupt:
+            handler.close()
+        except (SlackApiError, SlackClientError, OSError) as exc:  # e.g. an app token Slack refuses
+            raise fail(f"Socket Mode connection failed: {exc}") from None

@@ -1,0 +1,94 @@
+"""Socket Mode wiring, the HTTP mount helpers, the `partnership slack` command and the manifest."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from typer.testing import CliRunner
+
+from assistant.config import Settings
+from integrations.slack.app import api_url, build_slack_app
+from integrations.slack.commands import COMMAND
+from integrations.slack.http_mount import slack_router, slack_router_from_env
+from integrations.slack.socket import SlackConfigError, socket_mode_handler, socket_tokens
+
+MANIFEST = Path(__file__).resolve().parents[2] / "integrations" / "slack" / "manifest.yaml"
+
+
+def test_socket_mode_handler_wraps_the_bolt_app(assistant, mock_slack):
+    handler = socket_mode_handler(assistant, Settings(), bot_token="xoxb-socket", app_token="xapp-1-A0-123-abc")
+    assert isinstance(handler, SocketModeHandler) and isinstance(handler.app, App)
+    assert handler.app_token == "xapp-1-A0-123-abc"
+    assert handler.client.web_client.base_url == mock_slack.url  # SLACK_API_URL reaches Socket Mode too
+    assert [c.payload["_token"] for c in mock_slack.calls if c.method == "auth.test"] == ["xoxb-socket"]
+    assert not handler.client.is_connected()  # constructed, never connected
+
+
+def test_socket_tokens_are_required_and_checked(monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    with pytest.raises(SlackConfigError, match="SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set"):
+        socket_tokens()
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xoxb-wrong-kind")
+    with pytest.raises(SlackConfigError, match="starting with 'xapp-'"):
+        socket_tokens()
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    assert socket_tokens() == ("xoxb-1", "xapp-1")
+
+
+def test_cli_slack_without_tokens_exits_2_with_a_clear_message(monkeypatch):
+    from integrations.cli.app import app
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["slack"])
+    assert result.exit_code == 2
+    assert "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_api_url_override_and_default(monkeypatch):
+    monkeypatch.delenv("SLACK_API_URL", raising=False)
+    assert api_url() == "https://slack.com/api/"
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api")
+    assert api_url() == "http://127.0.0.1:9/api/"
+
+
+def test_router_only_when_token_and_signing_secret_are_set(monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    assert slack_router_from_env() is None
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    router = slack_router_from_env()
+    assert [route.path for route in router.routes] == ["/slack/events"]
+    with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
+        slack_router(token="xoxb-1", signing_secret="")
+
+
+def test_bolt_app_without_signing_secret_is_for_socket_mode_only(assistant, mock_slack):
+    app = build_slack_app(assistant, Settings(), token="xoxb-x")
+    names = [type(m).__name__ for m in app._middleware_list]
+    assert "RequestVerification" not in names
+    signed = build_slack_app(assistant, Settings(), token="xoxb-x", signing_secret="secret")
+    assert "RequestVerification" in [type(m).__name__ for m in signed._middleware_list]
+
+
+def test_manifest_declares_exactly_what_the_bot_uses():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "app_mentions:read", "channels:history", "groups:history", "im:history",
+        "chat:write", "reactions:write", "commands",
+    }
+    assert "user" not in manifest["oauth_config"]["scopes"]
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "message.channels", "message.groups", "message.im",
+    }
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == [COMMAND]
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
