@@ -1,0 +1,1 @@
+"""Benchmarks of the Partnership Assistant: `python -m bench [--quick] [--out DIR]` (see bench/__main__.py)."""

@@ -1,0 +1,88 @@
+"""`python -m bench [--quick] [--out DIR]`: run every benchmark once, write latest.json and latest.md.
+
+The orchestrator stays light (no torch): each area runs its measured work in child processes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import answer_bench, baseline_bench, http_bench, ingest_bench, report, scale_bench
+from bench.context import Ctx, Plan
+from bench.proc import REPO
+from bench.questions import load_questions
+from bench.schema import SCHEMA_VERSION, SECTIONS
+
+# Order matters: ingest builds the corpus index the later sections use.
+RUNNERS = {"ingest": ingest_bench.run, "scale": scale_bench.run, "answer": answer_bench.run,
+           "http": http_bench.run, "baseline": baseline_bench.run}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the bench runs (figures mean nothing)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results",
+                        help="folder for latest.json and latest.md (default: bench/results)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated subset of {','.join(SECTIONS)} (ingest always runs first)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (its path is printed)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(wanted) - set(SECTIONS))
+    if unknown:
+        print(f"Error: unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}", file=sys.stderr)
+        return 2
+    console = Console(stderr=True)
+    plan = Plan.quick_plan() if args.quick else Plan.full()
+    load_start = os.getloadavg()
+    questions, source = load_questions(plan.question_limit)
+    ctx = Ctx(plan=plan, workdir=Path(tempfile.mkdtemp(prefix="partnership-bench-")), questions=questions,
+              questions_source=source)
+    started = time.perf_counter()
+    sections: dict[str, dict] = {}
+    try:
+        for name in ["ingest"] + [s for s in SECTIONS if s in wanted and s != "ingest"]:
+            console.print(f"[bold]bench:[/] {name} …", highlight=False)
+            t0 = time.perf_counter()
+            try:
+                sections[name] = {"status": "ok", "data": RUNNERS[name](ctx)}
+            except Exception as exc:  # one broken area must not hide the others' figures
+                detail = traceback.format_exception_only(exc)[-1].strip()
+                sections[name] = {"status": "error", "error": detail, "data": {}}
+                console.print(f"[red]bench: {name} failed:[/] {detail}", highlight=False)
+            sections[name]["seconds"] = time.perf_counter() - t0
+    finally:
+        if args.keep:
+            console.print(f"bench: scratch folder kept at {ctx.workdir}")
+        else:
+            shutil.rmtree(ctx.workdir, ignore_errors=True)
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "quick": plan.quick,
+        "plan": plan.to_dict(),
+        "machine": report.machine_info(load_start),
+        "duration_s": time.perf_counter() - started,
+        "sections": sections,
+        "targets": report.targets(sections),
+        "ratios": report.ratios(sections),
+    }
+    json_path, md_path = report.write(payload, args.out)
+    report.print_table(payload, Console())
+    console.print(f"bench: wrote {json_path} and {md_path}", highlight=False)
+    return 1 if any(s["status"] != "ok" for s in sections.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

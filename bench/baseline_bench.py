@@ -1,0 +1,84 @@
+"""The naive LangChain RAG baseline (eval/baseline.py: RecursiveCharacterTextSplitter 1000/200, Chroma
+similarity top-4, the same embeddings object) side by side with the assistant: ingest time, ask latency,
+and both systems' accuracy from the eval harness (eval.runner.evaluate) on the same questions."""
+from __future__ import annotations
+
+import time
+
+from bench.context import Ctx
+from bench.proc import call_worker
+from bench.stats import latency, spread
+
+ACCURACY_KEYS = ("pass_rate", "fact_coverage", "recall_at_5", "mrr", "citation_precision", "decline_accuracy",
+                 "calc_exact", "errors", "items")
+
+
+def run(ctx: Ctx) -> dict:
+    plan = ctx.plan
+    result, measured = call_worker(
+        "baseline", {"corpus": str(ctx.corpus), "data_dir": str(ctx.require_index()), "questions": ctx.questions,
+                     "repeats": plan.repeats, "item_limit": plan.question_limit},
+        ctx.workdir / "workers", plan.timeout_s)
+    return {**result, "questions_source": ctx.questions_source, "worker_peak_rss_mb": measured.peak_rss_mb}
+
+
+def _ask_latencies(answerer, questions: list[str], passes: int, clear_cache=None) -> dict:
+    times = []
+    for _ in range(passes):
+        if clear_cache:
+            clear_cache()
+        for question in questions:
+            started = time.perf_counter()
+            answerer.ask(question)
+            times.append(time.perf_counter() - started)
+    return latency(times)
+
+
+def worker(args: dict) -> dict:
+    from pathlib import Path
+
+    from assistant.config import Settings
+    from assistant.embeddings import load_embeddings
+    from assistant.factory import build_assistant
+    from eval.baseline import NaiveRAG
+
+    corpus, repeats, questions = Path(args["corpus"]), int(args["repeats"]), args["questions"]
+    embeddings = load_embeddings()
+    ingest_s, baseline = [], None
+    for _ in range(repeats):
+        if baseline:
+            baseline.close()
+        started = time.perf_counter()
+        baseline = NaiveRAG(corpus, embeddings)  # split + embed + Chroma add, in a fresh temporary dir
+        ingest_s.append(time.perf_counter() - started)
+    ours = build_assistant(Settings(data_dir=Path(args["data_dir"]), corpus_dir=corpus), embeddings=embeddings)
+    ours.ask(questions[0])  # lazily built BM25 index: not part of a warm ask
+    try:
+        result = {
+            "pipeline": "eval/baseline.py NaiveRAG: RecursiveCharacterTextSplitter(1000, 200), "
+                        "langchain_chroma.Chroma similarity_search k=4, answer = top chunk",
+            "chunks": baseline.chunk_count,
+            "ingest_s": spread(ingest_s),
+            # Same protocol for both: every question once per pass; our query-vector cache emptied per pass.
+            "ask_baseline": _ask_latencies(baseline, questions, repeats),
+            "ask_ours": _ask_latencies(ours, questions, repeats, ours.retriever.query_embedder.embed.cache_clear),
+            "accuracy": _accuracy(ours, baseline, args.get("item_limit")),
+        }
+    finally:
+        baseline.close()
+    return result
+
+
+def _accuracy(ours, baseline, limit: int | None) -> dict:
+    """Both systems through the eval harness on the eval dataset (its summary figures, overall)."""
+    try:
+        from eval.runner import evaluate
+        from eval.schema import load_dataset
+
+        items = load_dataset()[:limit] if limit else load_dataset()
+    except Exception as exc:  # the harness is someone else's moving part: report, don't crash the bench
+        return {"error": f"eval harness unavailable: {exc.__class__.__name__}: {exc}"}
+    ours.retriever.query_embedder.embed.cache_clear()
+    runs = {name: evaluate(system, items, name=name).summary["overall"]
+            for name, system in (("ours", ours), ("baseline", baseline))}
+    return {name: {k: summary.get(k) for k in ACCURACY_KEYS} for name, summary in runs.items()}
