@@ -113,14 +113,16 @@ class Assistant:
             routed = self.calculator_router(question, messages)
             if routed is not None:
                 return routed
-        standalone = self.backend.rewrite(question, messages) if self.backend and messages else None
-        hits = self.retrieve(standalone or self.standalone_question(question, messages), filters)
-        reason = self.weak_evidence(question, hits)
+        # Follow-ups are retrieved and answered as standalone questions ("and how often?" → about what).
+        rewritten = self.backend.rewrite(question, messages) if self.backend and messages else None
+        standalone = rewritten or self.standalone_question(question, messages)
+        hits = self.retrieve(standalone, filters)
+        reason = self.weak_evidence(standalone, hits)
         if reason:
             return self.answerer.decline(hits, reason)
         if self.backend:
             return self.backend.answer(question, hits, messages)
-        answer = self.answerer.answer(question, hits)
+        answer = self.answerer.answer(standalone, hits)
         return answer or self.answerer.decline(hits, "the passages I found don't address what you asked.")
 
     # -- pieces, public so eval and the benchmarks can measure them --------------------------------

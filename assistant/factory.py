@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from assistant.answering import ExtractiveAnswerer
+from assistant.calculator import answer_calculation
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embeddings import load_embeddings
@@ -22,4 +23,9 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
         from assistant.generative import build_backend
 
         backend = build_backend(settings, fallback=answerer.answer)
-    return Assistant(settings, store, retriever, answerer, backend=backend)
+
+    def calculator_router(question, history):
+        """The deterministic calculator route: cites rates with the indexed documents' titles."""
+        return answer_calculation(question, history, titles=store.titles())
+
+    return Assistant(settings, store, retriever, answerer, calculator_router=calculator_router, backend=backend)

@@ -109,6 +109,10 @@ class ChunkStore:
         got = self.collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         return [(cid, 1.0 - dist) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
+    def titles(self) -> dict[str, str]:
+        """Document title by source file name."""
+        return {d["source"]: d["title"] for d in self.documents_summary()}
+
     def documents_summary(self) -> list[dict[str, Any]]:
         got = self.collection.get(include=["metadatas"])
         counts: Counter[str] = Counter()

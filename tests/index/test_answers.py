@@ -12,7 +12,7 @@ MARKER = re.compile(r"\[(\d+)\]")
 
 ANSWERABLE = [
     ("Is it all or nothing?", "Yes. Schools need to decide"),
-    ("Can we just buy the bits of ELP we want?", "Schools need to decide"),
+    ("Why does the ELP commitment only last a year?", "one year in the first instance"),
     ("Why is ELP only for one year?", "one year in the first instance"),
     ("Will all schools be charged the same amount in Hillingdon?", "same fee should apply to all schools"),
     ("I'm an academy school. Why would I join?", "competitively priced"),
