@@ -26,8 +26,8 @@ SECTION_CHARS = 3000  # Slack's limit for one section's text
 CONTEXT_CHARS = 3000
 FALLBACK_CHARS = 3500  # notification/fallback text; Slack truncates long `text` anyway
 BUTTON_VALUE_CHARS = 2000
-QUESTION_IN_VALUE = 900
-LABEL_CHARS = 44  # leaves room for JSON escaping within BUTTON_VALUE_CHARS
+QUESTION_IN_VALUE = 900  # leaves room for JSON escaping within BUTTON_VALUE_CHARS
+LABEL_CHARS = 44  # working-table labels: keeps rows narrow enough for a Slack code block
 
 FEEDBACK_UP = "feedback_up"
 FEEDBACK_DOWN = "feedback_down"
