@@ -169,12 +169,16 @@ def test_calculator_tool_call_round_trip(make_assistant, chat_server):
 
 
 def test_missing_calculator_input_goes_back_to_the_model(make_assistant, chat_server):
+    from assistant.calculator import run_funding_calculator
+
     assistant = make_assistant()
-    chat_server.call_tool("funding_calculator", {"partnership": "ealing", "phase": "primary"})
+    args = {"partnership": "ealing", "phase": "primary"}
+    chat_server.call_tool("funding_calculator", args)
     chat_server.compute(lambda body: tool_results(body)[-1]["error"])
     answer = assistant.ask("What would our primary school pay to join ELP?")
     (call,) = answer.tool_calls
-    assert call.result["missing"] == ["pupils", "scenario"]
+    assert call.result == run_funding_calculator(**args) and "pupils" in call.result["missing"]
+    assert tool_results(chat_server.requests[1]) == [call.result]
     assert answer.answer == call.result["error"] and "How many pupils" in answer.answer
     assert not answer.grounded, "a question back to the user cites nothing"
 
