@@ -18,14 +18,15 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
     embedder = QueryEmbedder(embeddings)
     retriever = HybridRetriever(store=store, query_embedder=embedder, k=settings.top_k)
     answerer = ExtractiveAnswerer(embedder)
-    backend = None
-    if settings.llm_base_url:
-        from assistant.generative import build_backend
-
-        backend = build_backend(settings, fallback=answerer.answer)
 
     def calculator_router(question, history):
         """The deterministic calculator route: cites rates with the indexed documents' titles."""
         return answer_calculation(question, history, titles=store.titles())
 
+    backend = None
+    if settings.llm_base_url:
+        from assistant.generative import build_backend
+
+        # The router is also the backend's fallback for fee questions when the model is down.
+        backend = build_backend(settings, fallback=answerer.answer, router=calculator_router)
     return Assistant(settings, store, retriever, answerer, calculator_router=calculator_router, backend=backend)
