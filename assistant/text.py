@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from functools import lru_cache
 
 import snowballstemmer
 
@@ -18,11 +20,16 @@ STOPWORDS = frozenset(
 TOKEN_RE = re.compile(r"£?\d+(?:[.,]\d+)*(?:k|m|p)?\b|[a-z][a-z0-9]*(?:'[a-z]+)?|\d+[a-z]+")
 
 
-_stemmer = snowballstemmer.stemmer("english")
+# Snowball stemmers keep per-call state on the instance: one per thread, or concurrent asks corrupt it.
+_local = threading.local()
 
 
+@lru_cache(maxsize=100_000)
 def stem(token: str) -> str:
-    return _stemmer.stemWord(token)
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(token)
 
 
 # Words that ask about the same thing in fee questions ("What does SAfE charge?" ↔ "Schools pay 89p").

@@ -1,0 +1,26 @@
+"""Tokenising for BM25: figures and acronyms stay findable, and stemming is safe under threads."""
+from concurrent.futures import ThreadPoolExecutor
+
+from assistant.text import query_tokens, sentences, stem, tokens
+
+
+def test_money_and_acronyms_are_tokens():
+    toks = tokens("SAfE charges 89p; ELP £13.76 and £1,142,000")
+    assert {"#safe", "89p", "£13.76", "13.76", "#elp", "£1142000"} <= set(toks)
+
+
+def test_mixed_case_acronym_counts_only_in_marked_form_in_queries():
+    assert "safe" not in query_tokens("What does SAfE charge?")
+    assert "#safe" in query_tokens("What does SAfE charge?")
+
+
+def test_sentences_split_lines_and_sentences():
+    assert sentences("One thing. Two things.\n- a bullet point") == ["One thing.", "Two things.", "a bullet point"]
+
+
+def test_stemming_is_consistent_across_threads():
+    words = ["subscriptions", "charging", "partnerships", "governors", "schools"] * 400
+    expected = [stem.__wrapped__(w) for w in words]
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(stem.__wrapped__, words))
+    assert got == expected
