@@ -32,6 +32,7 @@ class MockSlack:
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, list[dict]] = field(default_factory=dict)  # channel -> messages
     errors: dict[str, str] = field(default_factory=dict)  # method -> error returned once
+    socket_url: str = ""  # what apps.connections.open hands out (a MockSocketMode server)
     url: str = ""
     base: str = ""
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -118,6 +119,8 @@ class MockSlack:
             return {"ok": True, "messages": sorted(thread, key=lambda m: float(m["ts"])), "has_more": False}
         if method in ("reactions.add", "reactions.remove"):
             return {"ok": True}
+        if method == "apps.connections.open" and self.socket_url:
+            return {"ok": True, "url": self.socket_url}
         return {"ok": False, "error": "unknown_method"}
 
 

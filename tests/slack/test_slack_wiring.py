@@ -1,6 +1,7 @@
 """Socket Mode wiring, the HTTP mount helpers, the `partnership slack` command and the manifest."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,44 @@ def test_manifest_declares_exactly_what_the_bot_uses():
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+
+
+def test_socket_mode_end_to_end_over_a_local_websocket(assistant, mock_slack):
+    """The real Socket Mode client connects (apps.connections.open → a local websocket), acknowledges
+    envelopes, answers a mention, drops a retried event and answers /partnership help in the ack."""
+    from slack_socket_mock import MockSocketMode
+
+    socket_mode = MockSocketMode()
+    mock_slack.socket_url = socket_mode.url
+    handler = socket_mode_handler(assistant, Settings(), bot_token="xoxb-socket", app_token="xapp-1-A0-1-x")
+    try:
+        handler.connect()
+        socket_mode.wait_connected()
+        assert mock_slack.of("apps.connections.open")[0]["_token"] == "xapp-1-A0-1-x"
+
+        message = mock_slack.add_message("C0GENERAL", "<@UBOT0001> How is the Ealing Learning Partnership funded?")
+        event = {**message, "type": "app_mention", "channel": "C0GENERAL"}
+        body = {"type": "event_callback", "team_id": "T0000001", "api_app_id": "A0APP0001", "event": event,
+                "event_id": "Ev0SOCKET1", "event_time": int(time.time()),
+                "authorizations": [{"team_id": "T0000001", "user_id": "UBOT0001", "is_bot": True}]}
+        socket_mode.send({"envelope_id": "env-1", "type": "events_api", "payload": body,
+                          "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""})
+        assert socket_mode.ack_for("env-1") == {"envelope_id": "env-1"}
+        post = mock_slack.wait_for("chat.postMessage", timeout=120)[0]
+        assert post["thread_ts"] == message["ts"] and post["_token"] == "xoxb-socket"
+
+        socket_mode.send({"envelope_id": "env-2", "type": "events_api", "payload": body,
+                          "accepts_response_payload": False, "retry_attempt": 1, "retry_reason": "timeout"})
+        socket_mode.ack_for("env-2")
+
+        command = {"command": "/partnership", "text": "help", "user_id": "UHEAD0001", "channel_id": "C0GENERAL",
+                   "team_id": "T0000001", "response_url": mock_slack.response_url(), "trigger_id": "1.2.3"}
+        socket_mode.send({"envelope_id": "env-3", "type": "slash_commands", "payload": command,
+                          "accepts_response_payload": True})
+        help_ack = socket_mode.ack_for("env-3")
+        assert "/partnership ask" in help_ack["payload"]["text"]
+        mock_slack.settle(1.0)
+        assert len(mock_slack.of("chat.postMessage")) == 1  # the retry was not answered again
+    finally:
+        handler.close()
+        socket_mode.close()
