@@ -3,11 +3,20 @@
 We talk to chromadb directly: index maintenance needs upsert/delete by id and listing by source, and search
 needs the query vector we computed (it is reused to score sentences). Chroma's own default embedding
 function is never used: it would download a model. Every vector comes from our embeddings.
+
+Readers see only *committed* chunks. Next to the chunk collection lives a small "<collection>-commits"
+collection with one record per document: the ids of its chunks, the file's hash and path. Ingest upserts a
+document's new chunks first and then rewrites its commit record (one single-record upsert, atomic in
+Chroma): that record is the switch from the old version to the new one, for every process and host that
+reads the same store. `all_chunks`, `count` and `documents_summary` read through the commit records, so a
+query never mixes an old and a new version of a document, and never sees half-ingested work.
 """
 from __future__ import annotations
 
-from collections import Counter
+import json
+import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import chromadb
@@ -19,6 +28,9 @@ from assistant.config import Settings
 from assistant.errors import StoreUnavailableError
 
 UPSERT_BATCH = 64
+GET_BATCH = 1000
+SNAPSHOT_ATTEMPTS = 5
+_NO_VECTOR = [0.0]  # commit records are looked up by id only; Chroma still wants a vector per record
 
 
 def open_client(settings: Settings):
@@ -36,14 +48,26 @@ def open_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+@dataclass(frozen=True)
+class CommitRecord:
+    """The committed version of one document: its chunk ids and the file they came from."""
+
+    source: str
+    chunk_ids: list[str]
+    sha256: str
+    path: str
+    committed_at: int
+
+
 class ChunkStore:
-    """Chunks of all documents, with their vectors, in one Chroma collection."""
+    """Chunks of all documents, with their vectors, in one Chroma collection, plus their commit records."""
 
     def __init__(self, settings: Settings, embeddings: Embeddings):
         self.settings = settings
         self.embeddings = embeddings
         self.client = open_client(settings)
         self.collection = self._open_collection()
+        self.commits = self._open_commits()
 
     def _open_collection(self):
         ef = self.settings.hnsw_ef
@@ -54,23 +78,27 @@ class ChunkStore:
             configuration={"hnsw": {"space": "cosine", "ef_construction": ef, "ef_search": ef}},
         )
 
+    def _open_commits(self):
+        return self.client.get_or_create_collection(f"{self.settings.collection}-commits", embedding_function=None)
+
     def reset(self) -> None:
-        """Drop and recreate the collection (`ingest --rebuild`)."""
-        try:
-            self.client.delete_collection(self.settings.collection)
-        except Exception:  # absent already: nothing to drop
-            pass
+        """Drop and recreate the collections (`ingest --rebuild`)."""
+        for name in (self.settings.collection, f"{self.settings.collection}-commits"):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # absent already: nothing to drop
+                pass
         self.collection = self._open_collection()
+        self.commits = self._open_commits()
 
-    def count(self) -> int:
-        return self.collection.count()
-
+    # -- writing (ingest) ----------------------------------------------------------------------------
     def upsert(
         self,
         ids: Sequence[str],
         docs: Sequence[Document],
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
+        """Store chunks (invisible to readers until `commit` names them)."""
         for start in range(0, len(ids), UPSERT_BATCH):
             batch_ids = list(ids[start : start + UPSERT_BATCH])
             batch = docs[start : start + UPSERT_BATCH]
@@ -84,28 +112,87 @@ class ChunkStore:
             if on_batch:
                 on_batch(len(batch_ids))
 
+    def commit(self, source: str, chunk_ids: Sequence[str], sha256: str, path: str) -> None:
+        """Make `chunk_ids` the visible version of `source` (one atomic record write)."""
+        self.commits.upsert(
+            ids=[source],
+            embeddings=[_NO_VECTOR],
+            documents=[json.dumps(list(chunk_ids))],
+            metadatas=[{"sha256": sha256, "path": path, "chunks": len(chunk_ids), "committed_at": time.time_ns()}],
+        )
+
+    def uncommit(self, sources: Iterable[str]) -> None:
+        """Hide documents from readers (before their chunks are deleted)."""
+        sources = list(sources)
+        if sources:
+            self.commits.delete(ids=sources)
+
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), 500):
             self.collection.delete(ids=ids[start : start + 500])
 
+    def raw_count(self) -> int:
+        """Every chunk in the collection, committed or not."""
+        return self.collection.count()
+
     def ids_by_source(self) -> dict[str, set[str]]:
+        """Every chunk id in the collection (committed or not), by source."""
         got = self.collection.get(include=["metadatas"])
         by_source: dict[str, set[str]] = {}
         for chunk_id, meta in zip(got["ids"], got["metadatas"] or []):
             by_source.setdefault((meta or {}).get("source", ""), set()).add(chunk_id)
         return by_source
 
+    def committed(self) -> dict[str, CommitRecord]:
+        """The commit record of every visible document, by source."""
+        got = self.commits.get(include=["documents", "metadatas"])
+        return {
+            source: CommitRecord(source, json.loads(text or "[]"), meta.get("sha256", ""), meta.get("path", ""),
+                                 int(meta.get("committed_at", 0)))
+            for source, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
+        }
+
+    # -- reading (queries): committed chunks only ------------------------------------------------------
+    def version(self) -> tuple:
+        """Changes whenever any document is committed or removed (cheap: metadata of the commit records)."""
+        got = self.commits.get(include=["metadatas"])
+        return tuple(sorted((source, (m or {}).get("committed_at", 0)) for source, m in zip(got["ids"], got["metadatas"] or [])))
+
+    def count(self) -> int:
+        """Committed chunks (what queries can see)."""
+        got = self.commits.get(include=["metadatas"])
+        return sum(int((m or {}).get("chunks", 0)) for m in got["metadatas"] or [])
+
     def all_chunks(self) -> list[tuple[str, Document]]:
-        got = self.collection.get(include=["documents", "metadatas"])
-        return [
-            (chunk_id, Document(page_content=text or "", metadata=dict(meta or {}), id=chunk_id))
-            for chunk_id, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
-        ]
+        """Every committed chunk: one consistent version of each document.
+
+        The commit records are read first, then their chunks. Ingest deletes a document's old chunks only
+        after committing the new ones, so if an old chunk has vanished in between, the records changed:
+        read again (bounded) rather than return a mix.
+        """
+        chunks: list[tuple[str, Document]] = []
+        for _ in range(SNAPSHOT_ATTEMPTS):
+            wanted = [cid for record in self.committed().values() for cid in record.chunk_ids]
+            chunks = self._get_chunks(wanted)
+            if len(chunks) == len(wanted):
+                break
+        return chunks
+
+    def _get_chunks(self, ids: list[str]) -> list[tuple[str, Document]]:
+        out: list[tuple[str, Document]] = []
+        for start in range(0, len(ids), GET_BATCH):
+            got = self.collection.get(ids=ids[start : start + GET_BATCH], include=["documents", "metadatas"])
+            out.extend(
+                (cid, Document(page_content=text or "", metadata=dict(meta or {}), id=cid))
+                for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
+            )
+        return out
 
     def query(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """Nearest chunks to `vector` as (id, cosine similarity), best first."""
-        k = min(k, max(self.count(), 1))
+        """Nearest chunks to `vector` as (id, cosine similarity), best first. May include uncommitted
+        ids: callers keep only ids of their `all_chunks` snapshot."""
+        k = min(k, max(self.raw_count(), 1))
         got = self.collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         return [(cid, 1.0 - dist) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
@@ -114,16 +201,20 @@ class ChunkStore:
         return {d["source"]: d["title"] for d in self.documents_summary()}
 
     def documents_summary(self) -> list[dict[str, Any]]:
-        got = self.collection.get(include=["metadatas"])
-        counts: Counter[str] = Counter()
-        info: dict[str, dict[str, Any]] = {}
-        for meta in got["metadatas"] or []:
-            source = meta.get("source", "")
-            counts[source] += 1
-            info.setdefault(source, {
+        """Committed documents with title, kind, partnership and chunk count."""
+        records = {s: r for s, r in self.committed().items() if r.chunk_ids}
+        if not records:
+            return []
+        firsts = self.collection.get(ids=[r.chunk_ids[0] for r in records.values()], include=["metadatas"])
+        meta_by_id = dict(zip(firsts["ids"], firsts["metadatas"] or []))
+        summary = []
+        for source in sorted(records):
+            meta = meta_by_id.get(records[source].chunk_ids[0]) or {}
+            summary.append({
                 "source": source,
                 "title": meta.get("title", source),
                 "kind": meta.get("kind", "document"),
                 "partnership": meta.get("partnerships") or meta.get("partnership") or "",
+                "chunks": len(records[source].chunk_ids),
             })
-        return [dict(info[s], chunks=counts[s]) for s in sorted(info)]
+        return summary

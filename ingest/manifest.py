@@ -1,7 +1,8 @@
 """The ingest manifest: per-file content hash and the chunk ids it produced.
 
-It is written atomically (temp file + fsync + rename) and only after a file's chunks are committed to the
-index, so a crash at any point leaves a manifest that describes chunks that really exist.
+It mirrors the store's commit records (the truth, see ingest/pipeline.py) in a file people can read, and
+is written atomically (temp file + fsync + rename) so a crash never leaves half a manifest; a temp file
+left by a crash mid-write is removed by the next ingest (`remove_leftovers`).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 VERSION = 1
+TEMP_PREFIX = ".manifest-"
 
 
 @dataclass
@@ -38,10 +40,16 @@ class Manifest:
             return cls()
         return cls({key: FileEntry(**entry) for key, entry in raw.get("files", {}).items()})
 
+    @staticmethod
+    def remove_leftovers(path: Path) -> None:
+        """Delete temp files of writes that were killed before their rename (call under the ingest lock)."""
+        for leftover in path.parent.glob(f"{TEMP_PREFIX}*.tmp"):
+            leftover.unlink(missing_ok=True)
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": VERSION, "files": {k: asdict(v) for k, v in sorted(self.files.items())}}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(payload, fh, indent=1)

@@ -1,9 +1,22 @@
 """Files → chunks → index, incrementally and crash-safely.
 
-Order of work per file: chunk it, upsert the chunks whose ids are new, delete the file's chunks that are no
-longer produced, then record the file in the manifest (atomic write). Chunk ids hash source + position +
-text, so re-running after a crash at any point converges on exactly the chunks a clean ingest produces.
-A file that fails to load never touches what is already indexed for it.
+Order of work per file:
+  1. chunk it; upsert the chunks whose ids are new (invisible to queries: not committed yet);
+  2. commit: rewrite the document's commit record in the store (one atomic record write; see
+     assistant/store.py) — queries switch from the old version to the new one here, all at once;
+  3. mirror the commit into the manifest file (temp file + fsync + rename);
+  4. delete the file's chunks that the new version no longer has.
+
+Chunk ids hash source + position + text, so re-embedding after a crash produces the same ids. On start,
+`_reconcile` compares commit records and index: chunks no record names (an upsert cut short, stale chunks
+whose deletion was cut short) are deleted; a record naming chunks that are gone is dropped, so that file is
+ingested again. Killing ingest at any point therefore converges, on the next run, on exactly the chunks a
+clean ingest produces; and queries meanwhile see the previous or the new version of each document, never a
+mix. A file that fails to load never touches what is already indexed for it. One ingest runs at a time per
+data dir (ingest/lock.py).
+
+The commit records, not manifest.json, are the truth: the manifest is rewritten from them, so a stale or
+lost manifest costs nothing.
 """
 from __future__ import annotations
 
@@ -107,9 +120,10 @@ def ingest_paths(
         if rebuild:
             store.reset()
             settings.manifest_path.unlink(missing_ok=True)
-        manifest = Manifest.load(settings.manifest_path)
+        Manifest.remove_leftovers(settings.manifest_path)
         indexed = store.ids_by_source()
-        _drop_uncommitted(manifest, indexed, store)
+        manifest = _reconcile(Manifest.load(settings.manifest_path), indexed, store)
+        manifest.save(settings.manifest_path)
 
         files, report.failed = discover(paths, follow_symlinks)
         metadata_cache: dict[Path, dict] = {}
@@ -137,23 +151,40 @@ def ingest_paths(
                 report.added += 1
 
         report.removed = _remove_missing(manifest, store, settings)
-        report.chunks = store.count()
+        report.chunks = store.raw_count()
     return report
 
 
-def _drop_uncommitted(manifest: Manifest, indexed: dict[str, set[str]], store: ChunkStore) -> None:
-    """Reconcile after a crash: chunks of sources the manifest does not record are uncommitted work.
+def _reconcile(mirror: Manifest, indexed: dict[str, set[str]], store: ChunkStore) -> Manifest:
+    """Bring index and commit records back in line after a crash; return the manifest they describe.
 
-    A manifest entry whose chunks are not all in the index is forgotten, so that file is re-ingested.
+    `indexed` (every chunk id by source) is updated in place.
     """
-    recorded_sources = {entry.source for entry in manifest.files.values()}
+    records = store.committed()
+    if not records and mirror.files:
+        records = _adopt_manifest(mirror, indexed, store)  # an index written before commit records existed
+    broken = {s for s, r in records.items() if not set(r.chunk_ids) <= indexed.get(s, set())}
+    store.uncommit(broken)
     for source, ids in list(indexed.items()):
-        if source not in recorded_sources:
-            store.delete(ids)
+        if source in broken:
+            continue  # not visible any more; its file is re-ingested and reuses what is left
+        committed = set(records[source].chunk_ids) if source in records else set()
+        if ids - committed:
+            store.delete(ids - committed)
+            indexed[source] = ids & committed
+        if not indexed[source]:
             del indexed[source]
-    for key, entry in list(manifest.files.items()):
-        if set(entry.chunk_ids) != indexed.get(entry.source, set()):
-            del manifest.files[key]
+    return Manifest({
+        r.path: FileEntry(source=s, sha256=r.sha256, chunk_ids=list(r.chunk_ids))
+        for s, r in records.items() if s not in broken
+    })
+
+
+def _adopt_manifest(mirror: Manifest, indexed: dict[str, set[str]], store: ChunkStore) -> dict:
+    for key, entry in mirror.files.items():
+        if set(entry.chunk_ids) <= indexed.get(entry.source, set()):
+            store.commit(entry.source, entry.chunk_ids, entry.sha256, key)
+    return store.committed()
 
 
 def _prepare(path, key, manifest, indexed, settings, metadata_cache) -> _Pending | None:
@@ -185,11 +216,13 @@ def _commit(item: _Pending, new_ids: list[str], manifest, indexed, store: ChunkS
     fresh = [(i, d) for i, d in zip(item.ids, item.docs) if i in wanted]
     if fresh:
         store.upsert([i for i, _ in fresh], [d for _, d in fresh], on_batch=progress.advance if progress else None)
-    stale = indexed.get(source, set()) - set(item.ids)
-    store.delete(stale)
-    indexed[source] = set(item.ids)
+    store.commit(source, item.ids, item.sha, item.key)  # queries switch to the new version here
+    for key in [k for k, e in manifest.files.items() if e.source == source and k != item.key]:
+        del manifest.files[key]  # the same document moved: its old path must not delete its chunks later
     manifest.files[item.key] = FileEntry(source=source, sha256=item.sha, chunk_ids=item.ids)
     manifest.save(settings.manifest_path)
+    store.delete(indexed.get(source, set()) - set(item.ids))
+    indexed[source] = set(item.ids)
 
 
 def _remove_missing(manifest: Manifest, store: ChunkStore, settings: Settings) -> int:
@@ -197,6 +230,7 @@ def _remove_missing(manifest: Manifest, store: ChunkStore, settings: Settings) -
     for key, entry in list(manifest.files.items()):
         if Path(key).exists():
             continue
+        store.uncommit([entry.source])  # hidden from queries before its chunks go
         store.delete(entry.chunk_ids)
         del manifest.files[key]
         manifest.save(settings.manifest_path)
