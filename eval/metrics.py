@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from eval.schema import KINDS, REGEX_PREFIX, EvalItem
+from eval.schema import KINDS, REGEX_PREFIX, VARIANTS, EvalItem
 
 # Metric names accepted by --fail-under (higher is better) and --fail-over (lower is better).
 HIGHER_IS_BETTER = (
@@ -123,6 +123,7 @@ class ItemResult(BaseModel):
 
     id: str
     kind: str
+    variant: str | None = None
     question: str
     reference: str
     answer: str = ""
@@ -181,7 +182,7 @@ def score_item(
         if item.kind == "calc":
             scores["calc_exact"] = 1.0 if not missing else 0.0
         if grounded is False:
-            failures.append("declined a question the documents answer")
+            failures.append("not answered (grounded: false — declined, or asked for more input)")
         if missing:
             failures.append("missing: " + "; ".join(missing))
     else:
@@ -193,6 +194,7 @@ def score_item(
     return ItemResult(
         id=item.id,
         kind=item.kind,
+        variant=item.variant,
         question=item.question,
         reference=item.reference,
         answer=answer_text,
@@ -230,6 +232,9 @@ def summarise(results: Sequence[ItemResult]) -> dict[str, float | int | None]:
 
 
 def aggregate(results: Sequence[ItemResult]) -> dict:
-    """{"overall": summary, "by_kind": {kind: summary}} for the kinds present."""
+    """{"overall": summary, "by_kind": {kind: summary}, "by_variant": {variant: summary}} for the kinds and
+    variants present (variants: the documented Q&A pairs asked verbatim vs paraphrased)."""
     by_kind = {k: summarise([r for r in results if r.kind == k]) for k in KINDS if any(r.kind == k for r in results)}
-    return {"overall": summarise(results), "by_kind": by_kind}
+    by_variant = {v: summarise([r for r in results if r.variant == v]) for v in VARIANTS
+                  if any(r.variant == v for r in results)}
+    return {"overall": summarise(results), "by_kind": by_kind, "by_variant": by_variant}

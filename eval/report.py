@@ -65,18 +65,23 @@ def deltas(current: dict, previous: dict | None) -> dict[str, float | None]:
     return out
 
 
+def _groups(system: dict) -> list[tuple[str, dict]]:
+    """(label, summary) per kind, then per wording of the documented Q&A pairs."""
+    return list(system["by_kind"].items()) + [(f"qa {v}", s) for v, s in system.get("by_variant", {}).items()]
+
+
 # -- console -------------------------------------------------------------------------------------------
 def print_console(payload: dict, console: Console) -> None:
     systems = payload["systems"]
     ours = systems["assistant"]
-    kinds = list(ours["by_kind"])
+    groups = _groups(ours)
     table = Table(title=f"Assistant — {payload['items']} items from {payload['dataset']}")
     table.add_column("metric")
     table.add_column("overall", justify="right", style="bold")
-    for kind in kinds:
-        table.add_column(f"{kind} ({ours['by_kind'][kind]['items']})", justify="right")
+    for label, summary in groups:
+        table.add_column(f"{label} ({summary['items']})", justify="right")
     for m in ALL_METRICS:
-        table.add_row(m, fmt(m, ours["overall"][m]), *(fmt(m, ours["by_kind"][k][m]) for k in kinds))
+        table.add_row(m, fmt(m, ours["overall"][m]), *(fmt(m, summary[m]) for _, summary in groups))
     console.print(table)
     if "baseline" in systems:
         base = systems["baseline"]["overall"]
@@ -115,6 +120,9 @@ def _plt():
 
 def _bar_chart(path: Path, title: str, series: dict[str, list[float]], labels: list[str]) -> Path:
     plt = _plt()
+    keep = [i for i in range(len(labels)) if any(v[i] == v[i] for v in series.values())]  # NaN != NaN
+    labels = [labels[i] for i in keep]
+    series = {name: [values[i] for i in keep] for name, values in series.items()}
     fig, ax = plt.subplots(figsize=(11, 4.5))
     width = 0.8 / max(len(series), 1)
     for i, (name, values) in enumerate(series.items()):
@@ -184,12 +192,12 @@ def _markdown(payload: dict, previous: dict | None, delta: dict, charts: list[Pa
         if previous:
             row += f" {fmt_delta(m, delta.get(m))} |"
         lines.append(row)
-    kinds = list(ours["by_kind"])
-    lines += ["", "## By kind (assistant)", "",
-              "| metric | " + " | ".join(f"{k} ({ours['by_kind'][k]['items']})" for k in kinds) + " |",
-              "|---|" + "---:|" * len(kinds)]
+    groups = _groups(ours)
+    lines += ["", "## By kind, and Q&A pairs verbatim vs paraphrased (assistant)", "",
+              "| metric | " + " | ".join(f"{label} ({summary['items']})" for label, summary in groups) + " |",
+              "|---|" + "---:|" * len(groups)]
     for m in ALL_METRICS:
-        lines.append(f"| {m} | " + " | ".join(fmt(m, ours["by_kind"][k][m]) for k in kinds) + " |")
+        lines.append(f"| {m} | " + " | ".join(fmt(m, summary[m]) for _, summary in groups) + " |")
     lines += ["", "## Charts", ""] + [f"![{c.stem.replace('_', ' ')}]({c.name})" for c in charts]
     failing = [i for i in ours["items"] if not i["passed"]]
     lines += ["", f"## Failing items ({len(failing)} of {len(ours['items'])})", ""]

@@ -41,6 +41,7 @@ class SystemRun:
             "name": self.name,
             "overall": self.summary["overall"],
             "by_kind": self.summary["by_kind"],
+            "by_variant": self.summary["by_variant"],
             "items": [r.model_dump() | {"passed": r.passed} for r in self.results],
         }
 

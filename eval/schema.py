@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 REGEX_PREFIX = "re:"
 KINDS = ("qa", "fact", "calc", "decline")
+VARIANTS = ("verbatim", "paraphrase")
 DEFAULT_DATASET = Path(__file__).with_name("dataset.yaml")
 
 

@@ -104,7 +104,7 @@ def test_score_item_for_each_kind():
     assert wrong.failures == ["missing: £4,467", "invented citation numbers: [2]"]
     declined = score_item(calc, "I can't answer that.", False, [], [TABLE], 0.1)
     assert declined.scores["no_decline_rate"] == 0.0
-    assert "declined a question the documents answer" in declined.failures
+    assert "not answered (grounded: false — declined, or asked for more input)" in declined.failures
 
     dec = ITEMS[4]
     good = score_item(dec, "I can't answer that from the documents. Closest: [1] X.", False,
@@ -188,3 +188,16 @@ def test_aggregate_by_kind_only_lists_present_kinds():
     summary = aggregate(results)
     assert list(summary["by_kind"]) == ["decline"]
     assert summary["overall"]["decline_accuracy"] == 1.0
+
+
+def test_aggregate_by_variant_compares_verbatim_and_paraphrased_pairs():
+    base = dict(kind="qa", reference="r", facts=["cluster model"], sources=[QA], origin="hand-made")
+    verbatim = EvalItem(id="p-verbatim", variant="verbatim", question="How?", **base)
+    paraphrase = EvalItem(id="p-paraphrase", variant="paraphrase", question="how tho", **base)
+    results = [score_item(verbatim, "The cluster model.", True, [], [QA], 0.1),
+               score_item(paraphrase, "No idea.", True, [], [QA], 0.1)]
+    summary = aggregate(results)
+    assert summary["by_variant"]["verbatim"]["pass_rate"] == 1.0
+    assert summary["by_variant"]["paraphrase"]["pass_rate"] == 0.0
+    assert summary["by_kind"]["qa"]["pass_rate"] == 0.5
+    assert aggregate(results[:1])["by_variant"].keys() == {"verbatim"}

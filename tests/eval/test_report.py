@@ -23,7 +23,10 @@ def item(id, kind, facts=(), sources=()):
 
 
 def make_run(name: str, calc_answer: str) -> SystemRun:
+    paraphrase = EvalItem(id="qa-2", kind="qa", variant="paraphrase", question="qa-2?", reference="r",
+                          facts=["cluster model"], sources=["q.txt"], origin="hand-made")
     results = [
+        score_item(paraphrase, "Something else.", True, [], ["x.txt"], 0.2),
         score_item(item("calc-1", "calc", ["£4,467"], ["t.txt"]), calc_answer, True,
                    [CitedSource(n=1, source="t.txt")], ["t.txt"], 0.05),
         score_item(item("qa-1", "qa", ["cluster model"], ["q.txt"]), "The cluster model [1].", True,
@@ -37,13 +40,16 @@ def test_thresholds_parse_and_name_the_failing_metric():
     ours = make_run("assistant", "£4,466 [1] [7]").summary
     gates = [parse_threshold("calc_exact=1.0", "under"), parse_threshold("decline_accuracy=1", "under"),
              parse_threshold("invented_citations=0", "over"), parse_threshold("qa.mrr=0.6", "under"),
-             parse_threshold("fact.recall_at_1=0.5", "under")]
+             parse_threshold("fact.recall_at_1=0.5", "under"), parse_threshold("paraphrase.pass_rate=0.5", "under"),
+             parse_threshold("verbatim.pass_rate=0.5", "under")]
     failures = check_thresholds(ours, gates)
     assert failures == [
         "calc_exact = 0 is below the minimum 1",
         "invented_citations = 1 is above the maximum 0",
-        "qa.mrr = 0.5 is below the minimum 0.6",
+        "qa.mrr = 0.25 is below the minimum 0.6",
         "fact.recall_at_1 could not be measured (no applicable items in the dataset)",
+        "paraphrase.pass_rate = 0 is below the minimum 0.5",
+        "verbatim.pass_rate could not be measured (no applicable items in the dataset)",
     ]
     assert check_thresholds(make_run("assistant", "£4,467 [1]").summary, gates[:3]) == []
 
@@ -54,7 +60,7 @@ def test_thresholds_parse_and_name_the_failing_metric():
     ("accuracy=1", "under", "unknown metric 'accuracy'"),
     ("calc_exact", "under", "expected METRIC=VALUE"),
     ("calc_exact=high", "under", "'high' is not a number"),
-    ("trivia.mrr=0.5", "under", "unknown kind 'trivia'"),
+    ("trivia.mrr=0.5", "under", "unknown scope 'trivia'; use a kind (qa, fact, calc, decline) or a variant"),
 ])
 def test_bad_thresholds_explain_themselves(spec, direction, message):
     with pytest.raises(ThresholdError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -67,9 +73,9 @@ def test_console_summary_shows_kinds_baseline_and_failures():
     out = io.StringIO()
     print_console(payload, Console(file=out, width=160, color_system=None))
     text = out.getvalue()
-    assert "calc (1)" in text and "decline (1)" in text and "qa (1)" in text
+    assert "calc (1)" in text and "decline (1)" in text and "qa (2)" in text and "qa paraphrase (1)" in text
     assert "naive LangChain RAG baseline" in text
-    assert "1 failing item(s): calc-1" in text
+    assert "2 failing item(s): qa-2, calc-1" in text
     assert "FAIL calc_exact = 0 is below the minimum 1" in text
     json.dumps(payload)  # every figure is JSON-ready
     assert payload["systems"]["assistant"]["items"][0]["passed"] is False
@@ -98,7 +104,8 @@ def test_report_folder_has_markdown_charts_and_the_delta_on_the_second_run(tmp_p
     assert "![baseline comparison](baseline_comparison.png)" in md
     for chart in ("delta_vs_previous.png", "baseline_comparison.png", "metrics_by_kind.png"):
         assert (folder / chart).read_bytes()[:8] == PNG
-    assert "## Failing items (0 of 3)" in md
+    assert "## Failing items (1 of 4)" in md and "### `qa-2` (qa)" in md
+    assert "| metric | qa (2) | calc (1) | decline (1) | qa paraphrase (1) |" in md
     saved = json.loads((folder / "run.json").read_text())
     assert saved["systems"]["assistant"]["overall"]["calc_exact"] == 1.0
     assert len(list((folder / "history").iterdir())) >= 1
