@@ -217,3 +217,45 @@ def test_feedback_on_an_ephemeral_answer_keeps_share_and_thanks(slack):
     assert "👍 Thanks for the feedback" in block_text(replaced["blocks"])
     rows = slack.feedback_rows()
     assert [(r["rating"], r["source"], r["user_id"]) for r in rows] == [("up", "slack", HEAD)]
+
+
+def test_share_of_a_forgotten_answer_re_asks_and_falls_back_to_response_url_outside_channel(slack):
+    question = "How is the Ealing Learning Partnership funded?"
+    button = {"action_id": SHARE, "block_id": "share", "text": {"type": "plain_text", "text": "Share in channel"},
+              "value": json.dumps({"ref": "forgotten-after-restart", "q": question})}
+    slack.mock.errors["chat.postMessage"] = "not_in_channel"  # the bot was never invited here
+    slack.click(button, response="share")
+    posts = slack.mock.wait_for("response_url", count=2, timeout=ASK_TIMEOUT)
+    public, deleted = posts
+    assert public["response_type"] == "in_channel" and f"<@{HEAD}> asked: {question}" in block_text(public["blocks"])
+    assert "[1]" in block_text(public["blocks"])
+    assert deleted.get("delete_original") is True
+
+
+def test_user_errors_become_clear_messages(slack):
+    slack.message("x" * 2001, channel="D0HEAD001", channel_type="im")
+    too_long = slack.mock.wait_for("chat.postMessage", timeout=ASK_TIMEOUT)[0]
+    assert too_long["text"] == "The question is 2,001 characters long; the limit is 2,000."
+    empty, _ = slack.mention("")
+    help_post = slack.mock.wait_for("chat.postMessage", count=2, timeout=30)[1]
+    assert help_post["thread_ts"] == empty["ts"] and "/partnership ask" in help_post["text"]
+
+
+def test_empty_index_is_explained_not_crashed(slack_endpoint, embeddings):
+    from assistant.config import Settings
+    from assistant.factory import build_assistant
+
+    slack = slack_endpoint(build_assistant(Settings(), embeddings=embeddings))  # nothing ingested
+    slack.mention("How is the Ealing Learning Partnership funded?")
+    post = slack.mock.wait_for("chat.postMessage", timeout=ASK_TIMEOUT)[0]
+    assert "haven't been indexed yet" in post["text"] and "partnership ingest" in post["text"]
+    assert buttons(post["blocks"]) == {}  # nothing to rate
+
+
+def test_declined_answer_lists_closest_sources_and_api_keys_do_not_block_slack(slack_endpoint, assistant):
+    slack = slack_endpoint(assistant, api_keys="http-key-1")  # Slack authenticates by signature, not bearer key
+    slack.mention("What does the Manchester Schools Alliance charge for catering?")
+    post = slack.mock.wait_for("chat.postMessage", timeout=ASK_TIMEOUT)[0]
+    text = block_text(post["blocks"])
+    assert "I can't answer that from the partnership documents" in text
+    assert "*Closest sources*\n[1] " in text
