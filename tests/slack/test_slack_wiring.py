@@ -134,3 +134,16 @@ def test_socket_mode_end_to_end_over_a_local_websocket(assistant, mock_slack):
     finally:
         handler.close()
         socket_mode.close()
+
+
+def test_bot_modules_import_no_http_or_cli_code():
+    """Listeners and Socket Mode stand alone; only http_mount touches FastAPI."""
+    import subprocess
+    import sys
+
+    code = ("import sys, integrations.slack.app, integrations.slack.socket; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'typer') "
+            "or m.startswith(('integrations.http', 'integrations.cli'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
