@@ -16,6 +16,7 @@ from assistant.errors import (
     StoreUnavailableError,
 )
 from assistant.feedback import FeedbackError
+from integrations.http.middleware import INTERNAL_ERROR
 from integrations.http.partnerships import UnknownPartnership
 
 log = logging.getLogger("partnership.http")
@@ -83,6 +84,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        # The traceback goes to the server log under this request id, never to the client.
+        # Last resort (RequestIdMiddleware answers errors from the routes): no traceback to the client.
         log.error("request_id=%s unhandled %s", request_id(request), type(exc).__name__, exc_info=exc)
-        return error_response(request, 500, "Internal server error; quote the request id when reporting it.")
+        return error_response(request, 500, INTERNAL_ERROR)

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("partnership.http")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+INTERNAL_ERROR = "Internal server error; quote the request id when reporting it."
 # A caller-supplied id is kept (so a proxy's id threads through) only if it is short and plain.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -49,10 +50,13 @@ class RequestIdMiddleware:
         status = 500
         started = time.perf_counter()
 
+        response_started = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 headers = list(message.get("headers", []))
                 if not any(key.lower() == b"x-request-id" for key, _ in headers):
                     headers.append((b"x-request-id", request_id.encode()))
@@ -61,6 +65,15 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if response_started:
+                raise
+            # Answered here rather than by Starlette's outer error middleware, which re-raises into
+            # uvicorn: that would drop the keep-alive connection and log the traceback without the id.
+            log.exception("request_id=%s unhandled error", request_id)
+            status = 500
+            await send_json(send, 500, {"error": INTERNAL_ERROR, "request_id": request_id},
+                            [(b"x-request-id", request_id.encode())])
         finally:
             client = scope.get("client")
             log.info(

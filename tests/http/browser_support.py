@@ -38,6 +38,7 @@ def page_errors(driver) -> list[str]:
 
 def screenshot(driver, directory: Path, name: str) -> Path:
     """Full-page screenshot at phone width, into PARTNERSHIP_SCREENSHOT_DIR when set, else `directory`."""
+    driver.execute_script("window.scrollTo(0, 0)")
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(PHONE[0], max(PHONE[1], height))
     target = Path(os.environ.get("PARTNERSHIP_SCREENSHOT_DIR") or directory) / name

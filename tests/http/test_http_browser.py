@@ -32,12 +32,17 @@ def test_chat_citations_feedback_and_calculator_at_phone_width(browser, live_ser
     wait(driver, 10).until(lambda d: snippet.is_displayed())
     assert citations[0].get_attribute("open") is not None
     assert snippet.text.strip()
-    meta = citations[0].find_element(By.CSS_SELECTOR, ".cite-meta").text
-    assert meta.strip() and citations[0].find_element(By.CSS_SELECTOR, ".cite-source").text.startswith("Source file: ")
+    summary = citations[0].find_element(By.TAG_NAME, "summary").text
+    assert summary.startswith("[1] ") and len(summary) > len("[1] ")  # number and source title
+    assert citations[0].find_element(By.CSS_SELECTOR, ".cite-source").text.startswith("Source file: ")
 
-    # An inline [n] marker opens its citation too.
-    markers = driver.find_elements(By.CSS_SELECTOR, ".answer-text button.cite-ref")
-    assert markers, "the answer should carry [n] markers"
+    # An inline [n] marker in the answer opens citation n too.
+    citations[0].find_element(By.TAG_NAME, "summary").click()
+    wait(driver, 10).until(lambda d: not snippet.is_displayed())
+    marker = driver.find_element(By.CSS_SELECTOR, ".answer-text button.cite-ref")
+    n = int(marker.text.strip("[]"))
+    marker.click()
+    wait(driver, 10).until(lambda d: citations[n - 1].get_attribute("open") is not None)
 
     # The page keeps history: a follow-up is answered too.
     driver.find_element(By.ID, "question").send_keys("and how is it funded?")

@@ -86,7 +86,7 @@ function citationList(answer, prefix) {
     const details = el("details", {id: prefix + c.n, className: "citation"},
       el("summary", {}, el("span", {className: "cite-n", text: "[" + c.n + "]"}), " " + c.title),
       el("div", {className: "citation-body"},
-        el("p", {className: "cite-meta", text: [c.title, where].filter(Boolean).join(" — ")}),
+        where ? el("p", {className: "cite-meta", text: where}) : null,
         el("blockquote", {className: "snippet", text: c.snippet}),
         el("p", {className: "cite-source", text: "Source file: " + c.source})));
     list.appendChild(el("li", {}, details));
@@ -95,9 +95,10 @@ function citationList(answer, prefix) {
 }
 
 function feedbackButtons(question, answer) {
-  const box = el("div", {className: "feedback"}, el("span", {text: "Was this helpful?"}));
-  for (const [rating, label, symbol] of [["up", "Helpful", "👍"], ["down", "Not helpful", "👎"]]) {
-    const button = el("button", {type: "button", className: "thumb", "aria-label": label, "data-rating": rating, text: symbol});
+  const box = el("div", {className: "feedback"}, el("span", {text: "Helpful?"}));
+  // Words next to the thumbs: they still read right where no emoji font is installed.
+  for (const [rating, label, text] of [["up", "Helpful", "👍 Yes"], ["down", "Not helpful", "👎 No"]]) {
+    const button = el("button", {type: "button", className: "thumb", "aria-label": label, "data-rating": rating, text});
     button.addEventListener("click", async () => {
       box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
       try {
