@@ -147,3 +147,53 @@ def test_bot_modules_import_no_http_or_cli_code():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_cli_slack_with_a_rejected_token_exits_2_before_loading_the_model(mock_slack, monkeypatch):
+    from integrations.cli.app import app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    mock_slack.errors["auth.test"] = "invalid_auth"
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["slack"])
+    assert result.exit_code == 2
+    assert "Slack rejected SLACK_BOT_TOKEN: invalid_auth" in result.output
+    assert time.monotonic() - started < 10
+
+
+def test_cli_slack_runs_socket_mode_until_interrupted(indexed_settings, mock_slack):
+    """`partnership slack` as a real process: connects, answers a mention, stops cleanly on Ctrl+C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from slack_socket_mock import MockSocketMode
+
+    socket_mode = MockSocketMode()
+    mock_slack.socket_url = socket_mode.url
+    env = {**os.environ, "PARTNERSHIP_DATA_DIR": str(indexed_settings.data_dir), "SLACK_BOT_TOKEN": "xoxb-cli",
+           "SLACK_APP_TOKEN": "xapp-1-cli", "SLACK_API_URL": mock_slack.url}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "partnership"), "slack"], env=env,
+                               cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        socket_mode.wait_connected(timeout=240)
+        message = mock_slack.add_message("D0HEAD001", "How is the Ealing Learning Partnership funded?")
+        event = {**message, "channel": "D0HEAD001", "channel_type": "im"}
+        socket_mode.send({"envelope_id": "cli-1", "type": "events_api", "accepts_response_payload": False,
+                          "payload": {"type": "event_callback", "team_id": "T0000001", "event": event,
+                                      "event_id": "Ev0CLI0001", "event_time": int(time.time())}})
+        socket_mode.ack_for("cli-1")
+        post = mock_slack.wait_for("chat.postMessage", timeout=120)[0]
+        assert post["channel"] == "D0HEAD001" and "[1]" in post["text"]
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, output
+        assert "Traceback" not in output and "Slack bot stopped." in output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        socket_mode.close()

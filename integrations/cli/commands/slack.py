@@ -19,30 +19,37 @@ def register(app: typer.Typer) -> None:
         from slack_sdk.errors import SlackApiError, SlackClientError
 
         from assistant.factory import build_assistant
-        from integrations.slack.app import api_url
+        from integrations.slack.app import api_url, web_client
         from integrations.slack.socket import SlackConfigError, socket_mode_handler, socket_tokens
 
         settings = load_settings()
+        # Tokens are checked before the model loads, so a typo fails in a second, not after a minute.
         try:
-            bot_token, app_token = socket_tokens()  # before loading the model: fail fast
+            bot_token, app_token = socket_tokens()
+            web_client(bot_token).auth_test()
         except SlackConfigError as exc:
             raise fail(str(exc)) from None
+        except SlackApiError as exc:
+            raise fail(f"Slack rejected SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
+        except (SlackClientError, OSError) as exc:
+            raise fail(f"cannot reach the Slack API at {api_url()}: {exc}") from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         with user_errors():
             assistant = build_assistant(settings)
         if not assistant.is_ready():
             err_console.print("[yellow]Warning:[/] the index is empty; the bot will say so until you run "
                               "`partnership ingest`.", highlight=False)
+        handler = None
         try:
             handler = socket_mode_handler(assistant, settings, bot_token=bot_token, app_token=app_token)
-        except (BoltError, SlackApiError) as exc:  # bolt checks the bot token with auth.test at start-up
-            raise fail(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from None
-        except (SlackClientError, OSError) as exc:
-            raise fail(f"cannot reach the Slack API at {api_url()}: {exc}") from None
-        console.print("Slack bot connecting in Socket Mode… (Ctrl+C stops it)", highlight=False)
-        try:
+            console.print("Slack bot connecting in Socket Mode… (Ctrl+C stops it)", highlight=False)
             handler.start()
         except KeyboardInterrupt:
-            handler.close()
-        except (SlackApiError, SlackClientError, OSError) as exc:  # e.g. an app token Slack refuses
+            console.print("Slack bot stopped.", highlight=False)
+        except (BoltError, SlackApiError) as exc:  # e.g. an app token Slack refuses
+            raise fail(f"Slack refused the connection: {exc}") from None
+        except (SlackClientError, OSError) as exc:
             raise fail(f"Socket Mode connection failed: {exc}") from None
+        finally:
+            if handler is not None:
+                handler.close()
