@@ -18,11 +18,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# A file that fails to ingest is reported and skipped; the service still starts with the rest.
 ingest: install
-	@$(BIN)/partnership ingest
+	@$(BIN)/partnership ingest || echo "(the files above were skipped; everything else is indexed)"
 
+# The HTTP API and web page; with SLACK_BOT_TOKEN and SLACK_APP_TOKEN set, the Slack bot too (Socket Mode).
 run: ingest
-	@$(BIN)/partnership chat
+	@bash -c 'trap "kill 0" EXIT; \
+	  if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then $(BIN)/partnership slack & fi; \
+	  $(BIN)/partnership serve'
 
 # The browser tests need Debian's chromium; installing it needs root (as in CI).
 system-deps:
