@@ -174,6 +174,11 @@ class Assistant:
                 unknown.append(word)
         return unknown
 
+    def warm_up(self) -> None:
+        """Build the BM25 index and the section-title vectors now, so the first question is not slow."""
+        if self.is_ready():
+            self.retriever.lexical().title_vectors(self.retriever.query_embedder)
+
     def documents(self) -> list[dict]:
         """Indexed documents with title, kind, partnership and chunk count."""
         return self.store.documents_summary()

@@ -29,4 +29,6 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
 
         # The router is also the backend's fallback for fee questions when the model is down.
         backend = build_backend(settings, fallback=answerer.answer, router=calculator_router)
-    return Assistant(settings, store, retriever, answerer, calculator_router=calculator_router, backend=backend)
+    assistant = Assistant(settings, store, retriever, answerer, calculator_router=calculator_router, backend=backend)
+    assistant.warm_up()  # every adapter asks at least once: pay the index build here, not on the first question
+    return assistant

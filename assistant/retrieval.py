@@ -101,12 +101,15 @@ class LexicalIndex:
         ranked = sorted(range(len(scores)), key=lambda i: -scores[i])[:n]
         return [(self.ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
 
-    def title_search(self, vector: np.ndarray, embedder: "QueryEmbedder", n: int) -> list[tuple[str, float]]:
-        """Chunks whose section title (a slide title, a Q&A question) is closest to the question."""
+    def title_vectors(self, embedder: "QueryEmbedder") -> np.ndarray:
         if self._title_vectors is None:
             titles = [self.docs[cid].metadata.get("section") or "" for cid in self.ids]
             self._title_vectors = np.asarray(embedder.embed_many(titles))
-        scores = self._title_vectors @ vector
+        return self._title_vectors
+
+    def title_search(self, vector: np.ndarray, embedder: "QueryEmbedder", n: int) -> list[tuple[str, float]]:
+        """Chunks whose section title (a slide title, a Q&A question) is closest to the question."""
+        scores = self.title_vectors(embedder) @ vector
         ranked = np.argsort(-scores)[:n]
         # A weak title match says nothing; only titles that really echo the question get a vote.
         return [(self.ids[i], float(scores[i])) for i in ranked if scores[i] >= TITLE_MATCH]
