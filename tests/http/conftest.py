@@ -115,6 +115,12 @@ def copy_index(indexed_settings: Settings, target: Path) -> Path:
 
 
 @pytest.fixture
+def private_index(indexed_settings, tmp_path) -> Path:
+    """A data dir holding a private copy of the session index (for an extra server process)."""
+    return copy_index(indexed_settings, tmp_path / "data")
+
+
+@pytest.fixture
 def browser(tmp_path):
     """A headless chromium at phone width (390 px) with a fresh profile."""
     from browser_support import start_chromium

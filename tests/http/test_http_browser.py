@@ -1,6 +1,7 @@
 """The web page in a real headless Debian chromium (Selenium): chat with citations, feedback, calculator."""
 from __future__ import annotations
 
+import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
@@ -80,3 +81,21 @@ def test_calculator_error_is_shown_as_text(browser, live_server):
     driver.find_element(By.ID, "calc-button").click()  # neither pupils nor FE given
     error = wait(driver, 20).until(EC.visibility_of_element_located((By.ID, "calc-error")))
     assert error.text.strip()
+
+
+def test_with_api_keys_the_page_asks_for_a_key_and_then_works(browser, private_index, start_server):
+    server = start_server(private_index, PARTNERSHIP_API_KEYS="page-key-1")
+    assert "API keys configured" in server.log()
+    assert httpx.get(server.url + "/documents").status_code == 401
+    assert httpx.get(server.url + "/documents", headers={"Authorization": "Bearer page-key-1"}).status_code == 200
+
+    driver = browser
+    driver.get(server.url + "/")
+    key_box = wait(driver, 30).until(EC.visibility_of_element_located((By.ID, "api-key")))
+    key_box.send_keys("page-key-1")
+    driver.find_element(By.CSS_SELECTOR, "#auth-form button").click()
+    wait(driver).until(lambda d: len(Select(d.find_element(By.ID, "partnership")).options) > 1)
+    assert not driver.find_element(By.ID, "auth").is_displayed()
+    driver.find_element(By.ID, "question").send_keys("What is the ELP board made up of?")
+    driver.find_element(By.ID, "ask-button").click()
+    wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".message.assistant details.citation")))
