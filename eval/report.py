@@ -70,24 +70,29 @@ def _groups(system: dict) -> list[tuple[str, dict]]:
     return list(system["by_kind"].items()) + [(f"qa {v}", s) for v, s in system.get("by_variant", {}).items()]
 
 
+def _table(title: str, columns: list[tuple[str, dict]]) -> Table:
+    table = Table(title=title)
+    table.add_column("metric", no_wrap=True, min_width=18)
+    for label, _ in columns:
+        table.add_column(label, justify="right", no_wrap=True)
+    for m in ("items",) + ALL_METRICS:
+        table.add_row(m, *(fmt(m, summary[m]) for _, summary in columns), end_section=m == "items")
+    return table
+
+
 # -- console -------------------------------------------------------------------------------------------
 def print_console(payload: dict, console: Console) -> None:
     systems = payload["systems"]
     ours = systems["assistant"]
-    groups = _groups(ours)
-    table = Table(title=f"Assistant — {payload['items']} items from {payload['dataset']}")
-    table.add_column("metric")
-    table.add_column("overall", justify="right", style="bold")
-    for label, summary in groups:
-        table.add_column(f"{label} ({summary['items']})", justify="right")
-    for m in ALL_METRICS:
-        table.add_row(m, fmt(m, ours["overall"][m]), *(fmt(m, summary[m]) for _, summary in groups))
-    console.print(table)
+    console.print(_table(f"Assistant — {payload['items']} items from {payload['dataset']}",
+                         [("overall", ours["overall"])] + list(ours["by_kind"].items())))
+    if ours.get("by_variant"):
+        console.print(_table("Documented Q&A pairs: verbatim vs paraphrased", list(ours["by_variant"].items())))
     if "baseline" in systems:
         base = systems["baseline"]["overall"]
         side = Table(title="Assistant vs naive LangChain RAG baseline (overall)")
         for col in ("metric", "assistant", "baseline", "difference"):
-            side.add_column(col, justify="left" if col == "metric" else "right")
+            side.add_column(col, justify="left" if col == "metric" else "right", no_wrap=True)
         for m in ALL_METRICS:
             a, b = ours["overall"][m], base[m]
             side.add_row(m, fmt(m, a), fmt(m, b), fmt_delta(m, None if a is None or b is None else a - b))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -69,7 +70,7 @@ def test_report_folder_with_baseline_then_delta_on_the_second_run(indexed_env, f
 
     second = runner.invoke(app, ["eval", "--dataset", str(path), "--report", str(folder)])
     assert second.exit_code == 0, second.output
-    assert "Report written to" in second.stdout and "calc (1)" in second.stdout
+    assert "Report written to" in second.stdout and re.search(r"items +│ +5 +│ +1 +│ +1 +│ +1 +│ +2", second.stdout)
     md = (folder / "report.md").read_text()
     assert "Compared with the previous run in this folder" in md
     assert (folder / "delta_vs_previous.png").read_bytes()[:4] == b"\x89PNG"

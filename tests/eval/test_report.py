@@ -3,6 +3,7 @@ against the previous run."""
 from __future__ import annotations
 
 import io
+import re
 import json
 
 import pytest
@@ -73,7 +74,7 @@ def test_console_summary_shows_kinds_baseline_and_failures():
     out = io.StringIO()
     print_console(payload, Console(file=out, width=160, color_system=None))
     text = out.getvalue()
-    assert "calc (1)" in text and "decline (1)" in text and "qa (2)" in text and "qa paraphrase (1)" in text
+    assert re.search(r"items +│ +4 +│ +2 +│ +1 +│ +1", text) and "Documented Q&A pairs" in text and "paraphrase" in text
     assert "naive LangChain RAG baseline" in text
     assert "2 failing item(s): qa-2, calc-1" in text
     assert "FAIL calc_exact = 0 is below the minimum 1" in text
