@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from eval.metrics import fact_found, ranked_sources
 from eval.schema import load_dataset
 from integrations.cli.app import app
+from tests.conftest import CORPUS
 
 runner = CliRunner()
 FIVE = ["ealing-qa-05-verbatim", "fact-bdsip-ownership", "calc-elp-net-s2-2fe", "decline-croydon-fee",
@@ -54,9 +56,15 @@ def test_json_results_are_what_the_assistant_answers(indexed_env, assistant, fiv
     assert ours["overall"]["invented_citations"] == sum(len(r["invented"]) for r in ours["items"])
 
 
-def test_report_folder_with_baseline_then_delta_on_the_second_run(indexed_env, five_items, tmp_path):
+def test_report_folder_with_baseline_then_delta_on_the_second_run(indexed_env, five_items, tmp_path, monkeypatch):
     path, _ = five_items
     folder = tmp_path / "report"
+    # The baseline embeds its corpus on every run: two of the documents keep this test quick on a busy machine.
+    small = tmp_path / "small-corpus"
+    small.mkdir()
+    for name in ("ealing-elp-qa-briefings-2017-11.txt", "ealing-elp-prospectus-2018-19.txt"):
+        shutil.copy(CORPUS / name, small / name)
+    monkeypatch.setenv("PARTNERSHIP_CORPUS_DIR", str(small))
     first = runner.invoke(app, ["eval", "--dataset", str(path), "--report", str(folder), "--baseline", "--json"])
     assert first.exit_code == 0, first.output
     payload = json.loads(first.stdout)
@@ -64,6 +72,7 @@ def test_report_folder_with_baseline_then_delta_on_the_second_run(indexed_env, f
     base = payload["systems"]["baseline"]
     assert base["overall"]["decline_accuracy"] == 0.0, "the naive pipeline never declines"
     assert all(len(r["citations"]) == 1 for r in base["items"])
+    assert {c["source"] for r in base["items"] for c in r["citations"]} <= set(p.name for p in small.iterdir())
     names = {p.name for p in folder.iterdir()}
     assert {"report.md", "metrics_by_kind.png", "baseline_comparison.png", "run.json"} <= names
     assert "delta_vs_previous.png" not in names
