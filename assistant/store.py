@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -33,17 +34,40 @@ SNAPSHOT_ATTEMPTS = 5
 _NO_VECTOR = [0.0]  # commit records are looked up by id only; Chroma still wants a vector per record
 
 
+class _ServerGuard:
+    """Wraps a Chroma server client or collection: a connection lost mid-call becomes StoreUnavailableError
+    naming the server (CLI exit 2, HTTP 503) instead of a transport traceback."""
+
+    def __init__(self, target, where: str):
+        self._target, self._where = target, where
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                result = attr(*args, **kwargs)
+            except httpx.TransportError as exc:
+                raise StoreUnavailableError(
+                    f"Lost the connection to the Chroma server at {self._where} ({exc.__class__.__name__})."
+                ) from exc
+            return _ServerGuard(result, self._where) if name.endswith("collection") and result is not None else result
+
+        return call
+
+
 def open_client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
         try:
             client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
             client.heartbeat()
         except Exception as exc:  # chromadb raises several transport errors; all mean "not reachable"
-            raise StoreUnavailableError(
-                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc.__class__.__name__})."
-            ) from exc
-        return client
+            raise StoreUnavailableError(f"Cannot reach the Chroma server at {where} ({exc.__class__.__name__}).") from exc
+        return _ServerGuard(client, where)
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
@@ -86,6 +110,8 @@ class ChunkStore:
         for name in (self.settings.collection, f"{self.settings.collection}-commits"):
             try:
                 self.client.delete_collection(name)
+            except StoreUnavailableError:
+                raise
             except Exception:  # absent already: nothing to drop
                 pass
         self.collection = self._open_collection()

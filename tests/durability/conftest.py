@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
 
 from assistant.config import Settings
 from assistant.store import ChunkStore
@@ -20,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
 HOOKED_CLI = Path(__file__).with_name("hooked_cli.py")
 PARTNERSHIP = Path(sys.executable).with_name("partnership")
+CHROMA = Path(sys.executable).with_name("chroma")
 RUN_TIMEOUT = 300
 
 EDITED = "ealing-elp-qa-briefings-2017-11.txt"
@@ -132,3 +138,79 @@ def processes():
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ChromaServer:
+    """A real `chroma run` server process on 127.0.0.1 and a free port, persisting under `path`."""
+
+    def __init__(self, path: Path, log_path: Path):
+        self.path, self.log_path = path, log_path
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 90) -> "ChromaServer":
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"chroma run did not start: {self.log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=20)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def settings(self, data_dir: Path) -> Settings:
+        return Settings(data_dir=data_dir, chroma_host="127.0.0.1", chroma_port=self.port)
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma-server.log").start()
+    yield server
+    server.stop()
+
+
+def serve_in_thread(app) -> tuple[str, Callable[[], None]]:
+    """Run an ASGI app with uvicorn on an ephemeral 127.0.0.1 port; returns (base URL, stop)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+
+    return f"http://127.0.0.1:{port}", stop
