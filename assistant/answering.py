@@ -71,7 +71,8 @@ def is_heading(unit: str) -> bool:
 
 
 def display(unit: str) -> str:
-    return re.sub(r"\s*\t+\s*", " | ", unit).strip()
+    # "[7]" written in a document would pose as a citation marker: show it as "(7)".
+    return re.sub(r"\[(\d+)\]", r"(\1)", re.sub(r"\s*\t+\s*", " | ", unit)).strip()
 
 
 @dataclass(order=True)
@@ -113,7 +114,7 @@ class ExtractiveAnswerer:
         book = CitationBook()
         n = book.cite(doc, f"Q: {question_text} A: {answer_text}")
         paragraphs = [p.strip() for p in answer_text.split("\n") if p.strip()]
-        return Answer(answer="\n".join(f"{p} [{n}]" for p in paragraphs), citations=book.citations, grounded=True)
+        return Answer(answer="\n".join(f"{display(p)} [{n}]" for p in paragraphs), citations=book.citations, grounded=True)
 
     def candidates(self, question: str, hits: list[Document]) -> list[Candidate]:
         """Sentences of the top chunks scored by meaning, shared words and the chunk's rank."""
