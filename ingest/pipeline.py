@@ -75,9 +75,19 @@ def file_sha256(path: Path) -> str:
 
 
 def discover(paths: list[Path], follow_symlinks: bool = False) -> tuple[list[Path], list[dict[str, str]]]:
-    """Expand folders into files; report paths that do not exist or escape their folder via a symlink."""
+    """Expand folders into files; report paths that do not exist or escape their folder via a symlink.
+
+    A file reached twice (a symlink to a file already listed, or given twice) is ingested once.
+    """
     files: list[Path] = []
     problems: list[dict[str, str]] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            files.append(path)
+
     for given in paths:
         if given.is_dir():
             root = given.resolve()
@@ -87,9 +97,9 @@ def discover(paths: list[Path], follow_symlinks: bool = False) -> tuple[list[Pat
                 if path.is_symlink() and not follow_symlinks and not path.resolve().is_relative_to(root):
                     problems.append({"source": str(path), "error": "symlink points outside the folder; not followed (use --follow-symlinks)"})
                     continue
-                files.append(path)
+                add(path)
         elif given.is_file():
-            files.append(given)
+            add(given)
         else:
             problems.append({"source": str(given), "error": "no such file or directory"})
     return files, problems
