@@ -22,6 +22,7 @@ from bench.questions import load_questions
 from bench.schema import SCHEMA_VERSION, SECTIONS
 
 # Order matters: ingest builds the corpus index the later sections use.
+DEFAULT_VECTOR_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "partnership-bench"
 RUNNERS = {"ingest": ingest_bench.run, "scale": scale_bench.run, "answer": answer_bench.run,
            "http": http_bench.run, "baseline": baseline_bench.run}
 
@@ -33,6 +34,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="folder for latest.json and latest.md (default: bench/results)")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated subset of {','.join(SECTIONS)} (ingest always runs first)")
+    parser.add_argument("--vector-cache", type=Path, default=DEFAULT_VECTOR_CACHE,
+                        help="keep built synthetic-vector collections here between full runs (default: %(default)s)")
+    parser.add_argument("--no-cache", action="store_true", help="build the synthetic-vector collections afresh (in the scratch folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (its path is printed)")
     return parser.parse_args(argv)
 
@@ -49,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()
     questions, source = load_questions(plan.question_limit)
     ctx = Ctx(plan=plan, workdir=Path(tempfile.mkdtemp(prefix="partnership-bench-")), questions=questions,
-              questions_source=source)
+              questions_source=source,
+              # --quick always builds (that is what it checks); a full run reuses identical collections.
+              vector_cache=None if args.quick or args.no_cache else args.vector_cache)
     started = time.perf_counter()
     sections: dict[str, dict] = {}
     try:

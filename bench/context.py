@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 import stat
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.proc import REPO
@@ -31,10 +31,10 @@ class Plan:
 
     @classmethod
     def full(cls) -> "Plan":
-        return cls(quick=False, repeats=3, scale_docs=(1_000, 10_000), scale_paragraphs=1,
-                   scale_time_limit_s=240, retrieval_chunks=(1_000, 10_000, 100_000), retrieval_queries=200,
-                   hybrid_max_chunks=10_000, hybrid_queries=50,
-                   question_limit=None, cold_start_repeats=3, http_levels=(1, 8, 32), http_requests=500,
+        return cls(quick=False, repeats=2, scale_docs=(1_000, 10_000), scale_paragraphs=1,
+                   scale_time_limit_s=120, retrieval_chunks=(1_000, 10_000, 100_000), retrieval_queries=100,
+                   hybrid_max_chunks=10_000, hybrid_queries=30,
+                   question_limit=None, cold_start_repeats=3, http_levels=(1, 8, 32), http_requests=200,
                    timeout_s=1500)
 
     @classmethod
@@ -58,7 +58,7 @@ class Ctx:
     workdir: Path
     questions: list[str]
     questions_source: str
-    notes: list[str] = field(default_factory=list)
+    vector_cache: Path | None = None  # where built synthetic-vector collections are kept between runs
 
     @property
     def corpus(self) -> Path:

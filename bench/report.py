@@ -122,7 +122,7 @@ def targets(sections: dict) -> list[dict]:
                 _get(data, "answer", "cold_start", "seconds", "median")),
         _target("warm_ask_p95", "Warm Assistant.ask p95 over the eval questions", "<=", 150.0, "ms",
                 _get(data, "answer", "warm", "total", "p95_ms")),
-        _target("http_errors", "HTTP errors at all concurrency levels", "==", 0, "",
+        _target("http_errors", "HTTP errors at all concurrency levels", "==", 0, "errors",
                 sum(level["errors"] for level in levels) if levels else None),
     ]
 

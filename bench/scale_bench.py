@@ -2,9 +2,12 @@
 1k/10k/100k chunks with synthetic vectors inserted straight into a collection opened by ChunkStore."""
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import time
 import zlib
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import synthetic
@@ -13,19 +16,21 @@ from bench.proc import WorkerError, call_worker
 from bench.stats import latency
 
 MODEL_LOAD_ALLOWANCE_S = 90
-NEAR_NOISE = 1.0  # a unit-norm perturbation of this size puts the query at cosine ≈ 0.71 from its source
+NEAR_NOISE = 1.0
+CHUNKS_PER_DOC = 50  # synthetic chunks per commit record (a corpus document has tens of chunks)  # a unit-norm perturbation of this size puts the query at cosine ≈ 0.71 from its source
 
 
 def run(ctx: Ctx) -> dict:
     plan = ctx.plan
     corpora = [_ingest_synthetic(ctx, n) for n in plan.scale_docs]
     args = {"sizes": list(plan.retrieval_chunks), "queries": plan.retrieval_queries,
-            "hybrid_max": plan.hybrid_max_chunks, "hybrid_queries": plan.hybrid_queries, "workdir": str(ctx.workdir / "vectors")}
+            "hybrid_max": plan.hybrid_max_chunks, "hybrid_queries": plan.hybrid_queries, "workdir": str(ctx.workdir / "vectors"),
+            "cache": str(ctx.vector_cache) if ctx.vector_cache else None}
     try:
         retrieval, _ = call_worker("retrieval", args, ctx.workdir / "workers", plan.timeout_s)
     except WorkerError as exc:
         retrieval = {"error": str(exc), "sizes": []}
-    shutil.rmtree(ctx.workdir / "vectors", ignore_errors=True)
+    shutil.rmtree(ctx.workdir / "vectors", ignore_errors=True)  # the cache (ctx.vector_cache) is kept
     return {
         "generator": (f"bench/synthetic.py: random.Random(seed={synthetic.SEED}) fills {len(synthetic.PARAGRAPHS)} "
                       f"paragraph templates (fees, phases, priorities, governance, Q&A) for partnerships named "
@@ -112,7 +117,26 @@ def ingest_worker(args: dict) -> dict:
     if report.failed:
         raise RuntimeError(f"{len(report.failed)} synthetic files failed, first: {report.failed[0]}")
     return {"model_load_s": model_load_s, "ingest_s": seconds, "chunks": report.chunks,
-            "docs_per_s": report.added / seconds, "chunks_per_s": report.chunks / seconds}
+            "docs_per_s": report.added / seconds, "chunks_per_s": report.chunks / seconds,
+            **_retrieve_after_ingest(settings, embeddings)}
+
+
+def _retrieve_after_ingest(settings, embeddings, n_questions: int = 20) -> dict:
+    """Assistant.retrieve on the synthetic index with the real model: the first call (builds BM25 and
+    embeds every section title) and then warm calls."""
+    from assistant.factory import build_assistant
+
+    assistant = build_assistant(settings, embeddings=embeddings)
+    asked = synthetic.questions(n_questions + 1)
+    started = time.perf_counter()
+    assistant.retrieve(asked[0])
+    first = time.perf_counter() - started
+    times = []
+    for question in asked[1:]:
+        started = time.perf_counter()
+        assistant.retrieve(question)
+        times.append(time.perf_counter() - started)
+    return {"first_retrieve_s": first, "retrieve": latency(times)}
 
 
 class _TableEmbeddings:
@@ -134,29 +158,15 @@ class _TableEmbeddings:
 def retrieval_worker(args: dict) -> dict:
     import numpy as np
 
-    from assistant.config import Settings
     from assistant.retrieval import CANDIDATES, HybridRetriever, QueryEmbedder
-    from assistant.store import ChunkStore
 
     n_queries, root = int(args["queries"]), Path(args["workdir"])
+    cache = Path(args["cache"]) if args.get("cache") else None
     sizes = []
     for n in args["sizes"]:
         vectors = synthetic.unit_vectors(n)
         with_text = n <= int(args["hybrid_max"])
-        texts = synthetic.texts(n) if with_text else None
-        # Section titles as real chunks have them (the retriever also matches questions against titles).
-        metas = [{"source": f"synthetic-{i // 4:06d}.txt", "section": title}
-                 for i, title in enumerate(synthetic.titles(n))] if with_text else None
-        settings = Settings(data_dir=root / f"chunks-{n}")
-        store = ChunkStore(settings, embeddings=None)  # same collection config; vectors go in directly
-        batch = min(5000, store.client.get_max_batch_size())
-        started = time.perf_counter()
-        for start in range(0, n, batch):
-            store.collection.add(ids=[f"c{i}" for i in range(start, min(n, start + batch))],
-                                 embeddings=vectors[start:start + batch],
-                                 documents=texts[start:start + batch] if texts else None,
-                                 metadatas=metas[start:start + batch] if metas else None)
-        build_s = time.perf_counter() - started
+        store, settings, built = _collection(n, vectors, with_text, cache or root)
 
         queries = synthetic.unit_vectors(n_queries, seed=synthetic.SEED + 1)
         for q in queries[:5]:  # warm the index into memory
@@ -171,10 +181,11 @@ def retrieval_worker(args: dict) -> dict:
         sources = rng.choice(n, size=n_queries, replace=False) if n >= n_queries else rng.choice(n, size=n_queries)
         near = vectors[sources] + NEAR_NOISE * synthetic.unit_vectors(n_queries, seed=synthetic.SEED + 4)
         near /= np.linalg.norm(near, axis=1, keepdims=True)
-        entry = {"chunks": n, "build_s": build_s, "vectors_per_s": n / build_s, "dense_query": latency(dense),
+        entry = {"chunks": n, **built, "vectors_per_s": n / built["build_s"], "dense_query": latency(dense),
                  "candidates": CANDIDATES, "index_size_mb": disk_usage_mb(settings.data_dir),
                  "recall_at_5_uniform_queries": _recall(store, vectors, queries, 5),
-                 "recall_at_5_near_queries": _recall(store, vectors, near, 5)}
+                 "recall_at_5_near_queries": _recall(store, vectors, near, 5),
+                 "near_source_found_at_5": _source_found(store, sources, near, 5)}
 
         if with_text:
             query_texts = synthetic.texts(int(args["hybrid_queries"]), seed=synthetic.SEED + 2)
@@ -186,12 +197,13 @@ def retrieval_worker(args: dict) -> dict:
             t0 = time.perf_counter()
             retriever.invoke("warm-up question")  # the first query also embeds every section title
             entry["first_hybrid_query_s"] = time.perf_counter() - t0
-            hybrid = []
+            hybrid, found = [], 0
             for text in query_texts:
                 t0 = time.perf_counter()
-                retriever.invoke(text)
+                found += len(retriever.invoke(text))
                 hybrid.append(time.perf_counter() - t0)
             entry["hybrid_query"] = latency(hybrid)
+            entry["hybrid_hits_per_query"] = found / len(query_texts)  # > 0: it searched committed chunks
         sizes.append(entry)
     return {"vectors": f"synthetic: uniform on the {synthetic.DIM}-d unit sphere, numpy seed {synthetic.SEED}",
             "texts": "synthetic paragraphs and section titles from bench/synthetic.py (for BM25 and title "
@@ -199,6 +211,51 @@ def retrieval_worker(args: dict) -> dict:
             "uniform_queries": "random unit vectors (the hardest case for HNSW: no structure)",
             "near_queries": "a stored vector plus unit-norm noise (cosine ≈ 0.71, like a question and its chunk)",
             "sizes": sizes}
+
+
+def _collection(n: int, vectors, with_text: bool, root: Path):
+    """A ChunkStore holding `n` synthetic chunks: built now, or reused from `root` if an earlier run built
+    the identical one (same size, seed, ef and chromadb version; the HNSW build is the slow part)."""
+    import chromadb
+
+    from assistant.config import Settings
+    from assistant.store import ChunkStore
+
+    ef = Settings().hnsw_ef
+    folder = root / f"chunks-{n}-{'hybrid' if with_text else 'dense'}-seed{synthetic.SEED}-ef{ef}-chromadb{chromadb.__version__}"
+    marker = folder / "bench-built.json"
+    settings = Settings(data_dir=folder)
+    if marker.exists():
+        store = ChunkStore(settings, embeddings=None)
+        if store.raw_count() == n:
+            return store, settings, {**json.loads(marker.read_text()), "build_reused": True}
+        shutil.rmtree(folder)  # incomplete or stale: build again
+    store = ChunkStore(settings, embeddings=None)  # same collection config; vectors go in directly
+    ids = [f"c{i}" for i in range(n)]
+    texts = synthetic.texts(n) if with_text else None
+    # Section titles and sources as real chunks have them (the retriever also matches titles).
+    metas = [{"source": f"synthetic-{i // CHUNKS_PER_DOC:06d}.txt", "section": title}
+             for i, title in enumerate(synthetic.titles(n))] if with_text else None
+    batch = min(5000, store.client.get_max_batch_size())
+    started = time.perf_counter()
+    for start in range(0, n, batch):
+        store.collection.add(ids=ids[start:start + batch], embeddings=vectors[start:start + batch],
+                             documents=texts[start:start + batch] if texts else None,
+                             metadatas=metas[start:start + batch] if metas else None)
+    build_s = time.perf_counter() - started
+    if with_text:  # readers (BM25, titles) only see committed documents
+        for start in range(0, n, CHUNKS_PER_DOC):
+            store.commit(metas[start]["source"], ids[start:start + CHUNKS_PER_DOC], "synthetic", "synthetic")
+    built = {"build_s": build_s, "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+             "load_avg_at_build": [round(x, 2) for x in os.getloadavg()]}
+    marker.write_text(json.dumps(built))
+    return store, settings, {**built, "build_reused": False}
+
+
+def _source_found(store, sources, near, k: int) -> float:
+    """Share of near queries whose source vector (the chunk the question is about) is in the top k."""
+    got = store.collection.query(query_embeddings=near, n_results=k, include=[])["ids"]
+    return sum(f"c{int(src)}" in ids for src, ids in zip(sources, got)) / len(got)
 
 
 def _recall(store, vectors, queries, k: int) -> float:

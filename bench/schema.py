@@ -55,6 +55,7 @@ class IngestData(_Open):
     model_load_s: float
     fresh_index: Rate
     raw_embedding: Rate
+    raw_embedding_in_ingest_batches_s: float
     noop_reingest_s: Spread
     changed_file: ChangedFile
     ingest_over_raw: float | None
@@ -83,6 +84,7 @@ class RetrievalSize(_Open):
     dense_query: Latency
     recall_at_5_uniform_queries: float = Field(ge=0, le=1)
     recall_at_5_near_queries: float = Field(ge=0, le=1)
+    near_source_found_at_5: float = Field(ge=0, le=1)
     index_size_mb: float
     hybrid_query: Latency | None = None
 

@@ -88,6 +88,20 @@ def texts(n: int, seed: int = SEED) -> list[str]:
     return [paragraph(rng, partnership_name(rng)) for _ in range(n)]
 
 
+QUESTIONS = (
+    "How much does a {phase} school pay to join the {p}?",
+    "Who sits on the board of the {p}?",
+    "What are the priorities of the {p}?",
+    "What happens to the surplus of the {p}?",
+)
+
+
+def questions(n: int, seed: int = SEED + 5) -> list[str]:
+    """`n` questions about synthetic partnerships, worded like the users' questions."""
+    rng = random.Random(seed)
+    return [rng.choice(QUESTIONS).format(p=partnership_name(rng), phase=rng.choice(PHASES)) for _ in range(n)]
+
+
 def titles(n: int, seed: int = SEED) -> list[str]:
     """`n` section titles ("<partnership> — <kind>"), many repeated, as real sections repeat across chunks."""
     rng = random.Random(seed)

@@ -56,7 +56,7 @@ def test_quick_bench_writes_valid_results(tmp_path):
     for size in sizes:
         assert _percentiles_ordered(size["dense_query"]) and size["dense_query"]["n"] == plan["retrieval_queries"]
         assert 0.0 <= size["recall_at_5_uniform_queries"] <= 1.0
-        assert _percentiles_ordered(size["hybrid_query"])
+        assert _percentiles_ordered(size["hybrid_query"]) and size["hybrid_hits_per_query"] > 0
 
     answer = payload["sections"]["answer"]["data"]
     assert answer["cold_start"]["seconds"]["n"] == plan["cold_start_repeats"]
