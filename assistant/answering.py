@@ -16,12 +16,17 @@ from assistant.models import Answer, Citation
 from assistant.retrieval import QueryEmbedder
 from assistant.text import expand, sentences, tokens
 
-QA_MATCH = 0.62  # question-to-question cosine above which the documented answer is the answer
+QA_MATCH = 0.62  # question-to-question cosine above which the documented answer is the answer…
+QA_SAME = 0.8  # …provided it mentions what was asked about, unless the questions are this close
 ON_TOPIC = 0.7  # a sentence this close to the question answers it even without shared words
 MAX_SENTENCES = 3
 MAX_LIST_ITEMS = 6
 SNIPPET_CHARS = 320
-LIST_QUESTION = re.compile(r"^\s*(what|which)\s+(are|were)\b|^\s*(list|name)\b|\b(options|conditions|priorities|steps)\b", re.I)
+LIST_QUESTION = re.compile(
+    r"^\s*(what|which)\s+(are|were)\b|^\s*(list|name)\b|\b(options|conditions|priorities|steps|members)\b"
+    r"|^\s*who\s+(sits?|serves?|are)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -91,7 +96,12 @@ class ExtractiveAnswerer:
     def __init__(self, embedder: QueryEmbedder):
         self.embedder = embedder
 
-    def answer(self, question: str, hits: list[Document]) -> Answer:
+    def answer(self, question: str, hits: list[Document], required: list[frozenset[str]] = ()) -> Answer | None:
+        """The documented answer or composed sentences, from passages that mention every name in
+        `required` (token sets); None when nothing fits (the caller declines)."""
+        hits = [h for h in hits if mentions_all(h, required)]
+        if not hits:
+            return None
         return self.documented_answer(question, hits) or self.compose(question, hits)
 
     def qa_match(self, question: str, hits: list[Document]) -> tuple[float, Document | None]:
@@ -111,6 +121,9 @@ class ExtractiveAnswerer:
         if doc is None or score < QA_MATCH:
             return None
         question_text, answer_text = qa_parts(doc)
+        focus = focus_tokens(question)
+        if score < QA_SAME and focus and not focus & set(tokens(doc.page_content)):
+            return None  # "What governor support does ELP provide?" is not "What is ELP?"
         book = CitationBook()
         n = book.cite(doc, f"Q: {question_text} A: {answer_text}")
         paragraphs = [p.strip() for p in answer_text.split("\n") if p.strip()]
@@ -134,10 +147,11 @@ class ExtractiveAnswerer:
         # Sentences are embedded with their section title: "Option 1 – …" means more under its slide title.
         sims = np.asarray(self.embedder.embed_many([f"{sec}: {u}" if sec else u for _, _, u, sec, _ in units])) @ q
         out = []
-        for (rank, pos, unit, _, names_chunk), sim in zip(units, sims):
+        for (rank, pos, unit, section, names_chunk), sim in zip(units, sims):
             unit_tokens = set(tokens(unit))
             overlap = len(q_tokens & unit_tokens) / max(len(q_tokens), 1)
-            covers = bool(focus & unit_tokens) or not focus
+            # A table row answers what its title asks: "board members" rows answer "who sits on the board".
+            covers = bool(focus & (unit_tokens | set(tokens(section)))) or not focus
             score = float(sim) + 0.35 * overlap + 0.08 / (rank + 1) + 0.15 * covers + 0.1 * names_chunk
             unit = re.sub(r"^[QA]:\s*", "", unit)
             out.append(Candidate(score, rank, pos, unit, float(sim), covers))
@@ -187,6 +201,16 @@ class ExtractiveAnswerer:
         if closest:
             text += "\nThe closest sources I found are: " + "; ".join(closest) + "."
         return Answer(answer=text, citations=book.citations, grounded=False)
+
+
+def mentions_all(doc: Document, required: list[frozenset[str]]) -> bool:
+    if not required:
+        return True
+    meta = doc.metadata
+    # Not the document-wide list of partnerships: a slide deck naming SAfE once is not about SAfE throughout.
+    labels = " ".join(str(meta.get(k, "")) for k in ("section", "title", "partnership"))
+    present = set(tokens(f"{labels} {doc.page_content}"))
+    return all(names <= present for names in required)
 
 
 GENERIC = frozenset(tokens("school schools partnership partnerships ELP pupil pupils primary secondary", keep_stopwords=True))

@@ -122,7 +122,7 @@ class Assistant:
             return self.answerer.decline(hits, reason)
         if self.backend:
             return self.backend.answer(question, hits, messages)
-        answer = self.answerer.answer(standalone, hits)
+        answer = self.answerer.answer(standalone, hits, self.named_entities(standalone))
         return answer or self.answerer.decline(hits, "the passages I found don't address what you asked.")
 
     # -- pieces, public so eval and the benchmarks can measure them --------------------------------
@@ -163,16 +163,32 @@ class Assistant:
         return any(wanted & set(tokens(h.page_content)) for h in hits)
 
     @staticmethod
-    def unknown_names(question: str, lexical: LexicalIndex) -> list[str]:
+    def capitalised_words(question: str) -> list[str]:
+        words = re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question)
+        return [w for w in words if re.split("['’]", w.lower())[0] not in STOPWORDS | QUESTION_WORDS]
+
+    @classmethod
+    def unknown_names(cls, question: str, lexical: LexicalIndex) -> list[str]:
         """Capitalised names and acronyms in the question that occur nowhere in the documents."""
-        unknown = []
-        for word in re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question):
-            low = word.lower().split("'")[0].split("’")[0]
-            if low in STOPWORDS or low in QUESTION_WORDS:
-                continue
-            if not any(tok in lexical.vocabulary for tok in tokens(word)) and stem(low) not in lexical.vocabulary:
-                unknown.append(word)
-        return unknown
+        return [
+            word
+            for word in cls.capitalised_words(question)
+            if not any(tok in lexical.vocabulary for tok in tokens(word))
+            and stem(word.lower()) not in lexical.vocabulary
+            and word.lower() not in lexical.names
+        ]
+
+    def named_entities(self, question: str) -> list[frozenset[str]]:
+        """What an answer's source must mention: each capitalised name of the question, as its tokens
+        (an initialism as its spelled-out name's tokens). "Supply agency in Harrow?" needs a Harrow passage."""
+        lexical = self.retriever.lexical()
+        required = []
+        for word in self.capitalised_words(question):
+            spelled = lexical.names.get(word.lower()) if word.isupper() else None
+            toks = frozenset(t for t in tokens(spelled or word) if not t.startswith("#")) or frozenset(tokens(word))
+            if toks:
+                required.append(toks)
+        return required
 
     def warm_up(self) -> None:
         """Build the BM25 index and the section-title vectors now, so the first question is not slow."""

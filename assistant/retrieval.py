@@ -21,7 +21,7 @@ from rank_bm25 import BM25Okapi
 
 from assistant.models import Filters
 from assistant.store import ChunkStore
-from assistant.text import query_tokens, synonyms, tokens
+from assistant.text import ACRONYM_RE, name_initialisms, query_tokens, synonyms, tokens
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: dampens the weight of rank 1 vs rank 2
 CANDIDATES = 50  # per ranker, before fusion and filtering
@@ -74,7 +74,8 @@ class LexicalIndex:
     docs: dict[str, Document]
     bm25: BM25Okapi | None
     vocabulary: frozenset[str]
-    token_sets: dict[str, frozenset[str]]
+    token_sets: dict[str, frozenset[str]]  # a chunk's words, with its title and partnership names
+    names: dict[str, str]  # initialism → full name ("hlp" → "Hillingdon Learning Partnership")
     _title_vectors: np.ndarray | None = None
 
     @classmethod
@@ -84,8 +85,19 @@ class LexicalIndex:
         docs = dict(chunks)
         corpus = [tokens(f"{d.metadata.get('section', '')} {d.page_content}") for _, d in chunks]
         vocab = frozenset(t for toks in corpus for t in toks)
-        token_sets = {cid: frozenset(toks) for cid, toks in zip(ids, corpus)}
-        return cls(ids, docs, BM25Okapi(corpus) if corpus else None, vocab, token_sets)
+        labels = {cid: " ".join(str(d.metadata.get(k, "")) for k in ("title", "partnership", "partnerships")) for cid, d in chunks}
+        token_sets = {cid: frozenset(toks) | frozenset(tokens(labels[cid])) for cid, toks in zip(ids, corpus)}
+        names = name_initialisms(sorted(set(labels.values())) + [d.page_content for _, d in chunks])
+        return cls(ids, docs, BM25Okapi(corpus) if corpus else None, vocab, token_sets, names)
+
+    def spell_out(self, query: str) -> str:
+        """Add the full name of any initialism the documents never use ("HLP" → "... Hillingdon Learning Partnership")."""
+        extra = [
+            self.names[word.lower()]
+            for word in ACRONYM_RE.findall(query)
+            if word.isupper() and "#" + word.lower() not in self.vocabulary and word.lower() in self.names
+        ]
+        return " ".join([query, *extra])
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         if not self.bm25:
@@ -156,6 +168,7 @@ class HybridRetriever(BaseRetriever):
         lexical = self.lexical()
         if not lexical.ids:
             return []
+        query = lexical.spell_out(query)
         vector = self.query_embedder.embed(query)
         n = len(lexical.ids) if filters else min(CANDIDATES, len(lexical.ids))
         dense = [(cid, s) for cid, s in self.store.query(list(vector), n) if cid in lexical.docs]

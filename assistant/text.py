@@ -96,3 +96,21 @@ def sentences(text: str) -> list[str]:
             continue
         units.extend(part.strip() for part in _SENTENCE_END.split(line) if part.strip())
     return units
+
+
+# Runs of capitalised words ("Hillingdon Learning Partnership", "Barking and Dagenham School Improvement
+# Partnership"): their initials let "HLP" find a name the documents only ever spell out.
+NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:(?:and|of|for)\s+)?[A-Z][a-z]+){1,6}")
+
+
+def initialism(name: str) -> str:
+    return "".join(word[0] for word in name.split() if word[0].isupper()).lower()
+
+
+def name_initialisms(texts: list[str]) -> dict[str, str]:
+    """Initialism → full name, for every run of capitalised words in `texts` (first spelling wins)."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for name in NAME_RUN.findall(text):
+            found.setdefault(initialism(name), name)
+    return found
