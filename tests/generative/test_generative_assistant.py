@@ -192,13 +192,16 @@ def test_malformed_tool_call_falls_back_with_notice(make_assistant, chat_server,
     assert answer.tool_calls == []
 
 
-def test_endless_tool_calls_are_cut_off_after_three_rounds(make_assistant, chat_server):
+def test_endless_tool_calls_are_cut_off_after_three_rounds(make_assistant, chat_server, assistant):
     generative = make_assistant()
     for _ in range(4):
         chat_server.call_tool("funding_calculator", {"partnership": "haringey", "pupils": 300})
     answer = generative.ask(CALC_QUESTION)
     assert len(chat_server.requests) == 4 and answer.answer.endswith(NOTICE)
-    assert answer.tool_calls == [], "the fallback answer does not claim the abandoned calls"
+    assert all(call.args.get("partnership") != "haringey" for call in answer.tool_calls), \
+        "the fallback answer does not claim the abandoned calls"
+    # the fee question is answered by the deterministic calculator route instead
+    assert answer.tool_calls == assistant.ask(CALC_QUESTION).tool_calls
 
 
 def test_without_tool_calling_no_tools_are_offered(make_assistant, chat_server):
