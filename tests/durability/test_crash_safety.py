@@ -14,7 +14,7 @@ import signal
 from assistant.config import Settings
 from ingest.manifest import TEMP_PREFIX, Manifest
 from tests.durability.conftest import (
-    ADDED, EDITED, REMOVED, Snapshot, cli_env, run_cli, snapshot, write_version,
+    ADDED, EDITED, REMOVED, Snapshot, cli_env, run_cli, snapshot, start_cli, wait_for, write_version,
 )
 
 
@@ -87,3 +87,22 @@ def test_killed_ingests_converge_on_a_clean_build(tmp_path, embeddings, referenc
     assert report["failed"] == [] and report["chunks"] == len(references[2].visible)
     assert_equals_clean_build(snapshot(settings, embeddings), references[2], settings)
     assert ADDED in references[2].raw and REMOVED not in references[2].raw
+
+
+def test_ctrl_c_mid_ingest_is_a_message_and_the_next_run_finishes(tmp_path, embeddings, references, processes):
+    folder = write_version(tmp_path / "docs", 1)
+    settings = Settings(data_dir=tmp_path / "data")
+    pauses = tmp_path / "pauses"
+    pauses.mkdir()
+    env = cli_env(settings.data_dir)
+    ingest = start_cli(["ingest", str(folder)], dict(env, PAUSE_AT="batch:2", PAUSE_DIR=str(pauses)))
+    processes.append(ingest)
+    wait_for(pauses / "batch-2.ready", ingest)
+    ingest.send_signal(signal.SIGINT)
+    out, err = ingest.communicate(timeout=120)
+    assert ingest.returncode == 130, err
+    assert "interrupted; the index is consistent" in err.replace("\n", " ") and "Traceback" not in err
+    assert_each_document_is_one_version(snapshot(settings, embeddings), references)
+    again = run_cli(["ingest", str(folder), "--json"], env)
+    assert again.returncode == 0, again.stderr
+    assert_equals_clean_build(snapshot(settings, embeddings), references[1], settings)

@@ -1,11 +1,21 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from integrations.cli.common import console, err_console, load_settings, print_json, user_errors
+from integrations.cli.common import console, err_console, fail, load_settings, print_json, user_errors
+
+
+@contextmanager
+def interrupted_cleanly():
+    """Ctrl-C mid-ingest: every document is still at its old or new version (see ingest/pipeline.py)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise fail("interrupted; the index is consistent — run `partnership ingest` again to finish.", 130) from None
 
 
 class RichProgress:
@@ -30,13 +40,16 @@ def register(app: typer.Typer) -> None:
         follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Follow symlinks that leave the folder."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the counts."),
     ) -> None:
-        """Chunk documents (.txt, .md, .pdf) into the index. Unchanged files are skipped; removed files are dropped."""
+        """Chunk documents (.txt, .md, .pdf, .docx) into the index. Unchanged files are skipped; removed files are dropped.
+
+        Safe to interrupt or kill at any point: the next run finishes the work. One ingest at a time per data dir.
+        """
         from assistant.embeddings import load_embeddings
         from assistant.store import ChunkStore
         from ingest.pipeline import ingest_paths
 
         settings = load_settings()
-        with user_errors():
+        with user_errors(), interrupted_cleanly():
             store = ChunkStore(settings, load_embeddings())
             targets = paths or [settings.corpus_dir]
             if as_json:
