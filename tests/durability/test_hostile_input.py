@@ -202,3 +202,22 @@ def test_symlinks_that_leave_the_folder_are_followed_only_when_asked(tmp_path, e
         (failure,) = report.failed
         assert failure["source"].endswith("salaries.md")
         assert failure["error"] == "symlink points outside the folder; not followed (use --follow-symlinks)"
+
+
+def test_a_document_moved_to_another_folder_keeps_its_chunks(tmp_path, embeddings):
+    """Same file name, new folder, old folder gone: the old path's removal must not delete the chunks the
+    new path now owns (chunk ids hash the name, not the folder)."""
+    old = tmp_path / "2024"
+    old.mkdir()
+    shutil.copy(CORPUS / KEPT, old / KEPT)
+    settings = Settings(data_dir=tmp_path / "data")
+    store = ChunkStore(settings, embeddings)
+    pipeline.ingest_paths([old], settings, store)
+    before = store.ids_by_source()
+    new = tmp_path / "2025"
+    old.rename(new)
+    report = pipeline.ingest_paths([new], settings, store)
+    assert (report.updated, report.removed, report.failed) == (1, 0, [])
+    assert store.ids_by_source() == before
+    assert {d.metadata["source"] for _, d in store.all_chunks()} == {KEPT}
+    assert pipeline.ingest_paths([new], settings, store).unchanged == 1
