@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install ingest bench system-deps clean
+.PHONY: run test install ingest bench system-deps eval-gate clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,17 @@ run: ingest
 system-deps:
 	@bash .ci/install-system-deps.sh
 
-test: install system-deps
+# The evaluation set, gated at the level the assistant reaches (see README, Evaluation), then the suite.
+EVAL_GATES := --fail-under calc_exact=1.0 --fail-under decline_accuracy=1.0 --fail-over invented_citations=0 \
+	--fail-over errors=0 --fail-under recall_at_1=0.80 --fail-under mrr=0.88 --fail-under citation_precision=0.86 \
+	--fail-under fact_coverage=0.78 --fail-under no_decline_rate=0.94 --fail-under pass_rate=0.77
+
+eval-gate: install
+	@d=$$(mktemp -d); \
+	PARTNERSHIP_DATA_DIR=$$d $(BIN)/partnership ingest --json >/dev/null && \
+	PARTNERSHIP_DATA_DIR=$$d $(BIN)/partnership eval $(EVAL_GATES); rc=$$?; rm -rf $$d; exit $$rc
+
+test: install system-deps eval-gate
 	@$(BIN)/python -m pytest -q
 
 bench: install

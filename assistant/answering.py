@@ -153,6 +153,7 @@ class ExtractiveAnswerer:
             # A table row answers what its title asks: "board members" rows answer "who sits on the board".
             covers = bool(focus & (unit_tokens | set(tokens(section)))) or not focus
             score = float(sim) + 0.35 * overlap + 0.08 / (rank + 1) + 0.15 * covers + 0.1 * names_chunk
+            score += 0.1 * answers_type(question, unit)
             unit = re.sub(r"^[QA]:\s*", "", unit)
             out.append(Candidate(score, rank, pos, unit, float(sim), covers))
         return sorted(out, key=lambda c: -c.score)
@@ -201,6 +202,19 @@ class ExtractiveAnswerer:
         if closest:
             text += "\nThe closest sources I found are: " + "; ".join(closest) + "."
         return Answer(answer=text, citations=book.citations, grounded=False)
+
+
+MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+ANSWER_TYPES = [  # (what the question asks for, what a sentence that gives it contains)
+    (re.compile(r"^\s*when\b|\bwhat date\b|\bdeadline\b", re.I), re.compile(rf"\b({MONTHS}|\d{{4}})\b")),
+    (re.compile(r"\bhow much\b|\b(cost|costs|pay|charge|charges|fee|fees|price)\b", re.I), re.compile(r"£\d|\d+p\b")),
+    (re.compile(r"\bhow many\b|\bwhat (share|percentage|proportion)\b", re.I), re.compile(r"\d")),
+]
+
+
+def answers_type(question: str, unit: str) -> bool:
+    """The sentence carries the kind of thing asked for: a date for "when", a sum for "how much"."""
+    return any(asks.search(question) and gives.search(unit) for asks, gives in ANSWER_TYPES)
 
 
 def mentions_all(doc: Document, required: list[frozenset[str]]) -> bool:

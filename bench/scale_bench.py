@@ -53,7 +53,7 @@ def _ingest_synthetic(ctx: Ctx, n_docs: int) -> dict:
         result, measured = call_worker(
             "scale_ingest", {"corpus": str(folder / "corpus"), "data_dir": str(folder / "data"), "progress": str(progress)},
             ctx.workdir / "workers", limit + MODEL_LOAD_ALLOWANCE_S, label=f"scale_ingest_{n_docs}")
-        entry = {**info, **result, "peak_rss_mb": measured.peak_rss_mb, "process_wall_s": measured.wall_s,
+        entry = {**info, **result, "error": None, "stopped_at_time_limit": False, "peak_rss_mb": measured.peak_rss_mb, "process_wall_s": measured.wall_s,
                  "index_size_mb": disk_usage_mb(folder / "data")}
     except WorkerError as exc:
         entry = {**info, "stopped_at_time_limit": exc.timed_out, "error": None if exc.timed_out else str(exc)}

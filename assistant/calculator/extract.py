@@ -34,6 +34,7 @@ NOT_MONEY = r"(?<![£\d.,])"  # '£6.11 per pupil' is a rate, not a pupil count
 PUPIL_PATTERNS = [
     NOT_MONEY + r"\b(\d+)\s*-?\s*(?:pupils?|children|students|learners)\b",
     NOT_MONEY + r"\b(\d+)\s+(?:pupils?\s+)?on\s+(?:the\s+)?roll\b",
+    r"\b(?:pupils|roll|number on roll)\s*[:=]\s*(\d+)\b",  # "pupils: 420", as in a form
     r"\broll\s+(?:of|is)\s+(?:about\s+|around\s+|roughly\s+)?(\d+)\b",
     r"\b(?:primary|secondary|school|academy)\s+(?:of|with)\s+(\d+)\b(?!\s*(?:-|\s)?(?:fe\b|form|member|schools|%))",
 ]

@@ -15,6 +15,8 @@ COMMAND = "/partnership"
 USAGE = "Usage: `/partnership ask <question>`, `/partnership calc <description>` or `/partnership help`."
 FLAG = re.compile(r"--?([a-z][a-z_-]*)(?:[= ]+(\"[^\"]*\"|'[^']*'|[^\s-][^\s]*))?", re.I)
 
+COUNTED = {"pupils": "pupils", "pupil": "pupils", "fe": "FE", "members": "members"}
+
 
 def calc_question(text: str) -> str:
     """The calculator request as a question for `Assistant.ask`.
@@ -30,7 +32,10 @@ def calc_question(text: str) -> str:
     for name, value in FLAG.findall(text):
         name = name.lower().replace("-", " ").replace("_", " ")
         value = value.strip("\"'")
-        words.append(f"{name} {value}" if value else name)
+        if name in COUNTED and value:
+            words.append(f"{value} {COUNTED[name]}")  # the router reads counts the way people write them
+        else:
+            words.append(f"{name} {value}" if value else name)
     return "Calculate the subscription for " + ", ".join(words)
 
 

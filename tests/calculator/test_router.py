@@ -211,3 +211,8 @@ def test_both_scenarios_named_means_both_are_shown():
 def test_roll_is():
     decision = route_calculation("Our roll is 380, what would we pay in Haringey?")
     assert decision.request.pupils == 380 and decision.request.partnership == "haringey"
+
+
+def test_form_style_pupil_count():
+    decision = route_calculation("Ealing primary, scenario 2, pupils: 420")
+    assert decision.request.pupils == 420 and decision.request.scenario == 2

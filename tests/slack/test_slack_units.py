@@ -18,6 +18,7 @@ from integrations.slack.blocks import (
     thank_you_blocks,
     unescape,
 )
+from assistant.calculator.router import route_calculation
 from integrations.slack.commands import calc_question
 from integrations.slack.dedupe import EventDeduplicator
 from integrations.slack.events import strip_mentions
@@ -206,4 +207,10 @@ def test_strip_mentions_removes_only_the_bot():
 def test_calc_question_free_text_and_flags():
     assert calc_question("420-pupil primary in Ealing, scenario 2") == "420-pupil primary in Ealing, scenario 2"
     assert calc_question("--partnership ealing --pupils 420 --phase primary --scenario=2 --maintained") == (
-        "Calculate the subscription for partnership ealing, pupils 420, phase primary, scenario 2, maintained")
+        "Calculate the subscription for partnership ealing, 420 pupils, phase primary, scenario 2, maintained")
+    for flags, expected in (("--partnership ealing --pupils 420 --phase primary --scenario 2 --maintained",
+                             dict(partnership="ealing", pupils=420, phase="primary", scenario=2, maintained=True)),
+                            ("--partnership ealing --fe 2 --scenario 1", dict(partnership="ealing", fe=2, scenario=1)),
+                            ("--partnership hillingdon --members 60", dict(partnership="hillingdon", members=60))):
+        request = route_calculation(calc_question(flags)).request  # the flags reach the calculator, not retrieval
+        assert {name: getattr(request, name) for name in expected} == expected, flags
