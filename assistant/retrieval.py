@@ -37,20 +37,26 @@ class QueryEmbedder:
         self.embed = lru_cache(maxsize=cache_size)(self._embed)
         self._batch_cache: dict[str, tuple[float, ...]] = {}
         self._cache_lock = threading.Lock()
+        # One model call at a time: torch already uses every core for one call, and 32 concurrent HTTP
+        # requests each running their own multi-threaded call thrash the CPU (throughput fell by a third).
+        self._model_lock = threading.Lock()
 
     def _embed(self, text: str) -> tuple[float, ...]:
-        return tuple(self.embeddings.embed_query(text))
+        with self._model_lock:
+            return tuple(self.embeddings.embed_query(text))
 
     def embed_many(self, texts: list[str]) -> list[tuple[float, ...]]:
         """Embed in one batch whatever is not cached yet (much faster than one by one)."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._batch_cache]
-        vectors = self.embeddings.embed_documents(missing) if missing else []
+        with self._model_lock:
+            vectors = self.embeddings.embed_documents(missing) if missing else []
         with self._cache_lock:
             self._batch_cache.update(zip(missing, map(tuple, vectors)))
             if len(self._batch_cache) > 50_000:  # bounded: drop the oldest half
                 for key in list(self._batch_cache)[:25_000]:
                     del self._batch_cache[key]
-            return [self._batch_cache.get(t) or tuple(self.embeddings.embed_query(t)) for t in texts]
+            known = [self._batch_cache.get(t) for t in texts]
+        return [vector or self._embed(t) for vector, t in zip(known, texts)]  # evicted meanwhile: embed again
 
 
 def matches(meta: dict, filters: Filters | None) -> bool:

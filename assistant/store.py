@@ -28,7 +28,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.config import Settings
 from assistant.errors import StoreUnavailableError
 
-UPSERT_BATCH = 64
+UPSERT_BATCH = 256  # chunks per Chroma write
 GET_BATCH = 1000
 SNAPSHOT_ATTEMPTS = 5
 _NO_VECTOR = [0.0]  # commit records are looked up by id only; Chroma still wants a vector per record
@@ -118,20 +118,28 @@ class ChunkStore:
         self.commits = self._open_commits()
 
     # -- writing (ingest) ----------------------------------------------------------------------------
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Chunk vectors, in one call: the model batches (and length-sorts) across files, which is what
+        keeps ingest throughput close to the model's own."""
+        return self.embeddings.embed_documents(list(texts)) if texts else []
+
     def upsert(
         self,
         ids: Sequence[str],
         docs: Sequence[Document],
         on_batch: Callable[[int], None] | None = None,
+        vectors: Sequence[Sequence[float]] | None = None,
     ) -> None:
-        """Store chunks (invisible to readers until `commit` names them)."""
+        """Store chunks (invisible to readers until `commit` names them). `vectors`, when given, are the
+        chunks' embeddings computed beforehand (see `embed`)."""
         for start in range(0, len(ids), UPSERT_BATCH):
             batch_ids = list(ids[start : start + UPSERT_BATCH])
             batch = docs[start : start + UPSERT_BATCH]
-            vectors = self.embeddings.embed_documents([d.page_content for d in batch])
+            batch_vectors = (list(vectors[start : start + UPSERT_BATCH]) if vectors is not None
+                             else self.embed([d.page_content for d in batch]))
             self.collection.upsert(
                 ids=batch_ids,
-                embeddings=vectors,
+                embeddings=batch_vectors,
                 documents=[d.page_content for d in batch],
                 metadatas=[d.metadata for d in batch],
             )
@@ -140,11 +148,20 @@ class ChunkStore:
 
     def commit(self, source: str, chunk_ids: Sequence[str], sha256: str, path: str) -> None:
         """Make `chunk_ids` the visible version of `source` (one atomic record write)."""
+        self.commit_many([(source, chunk_ids, sha256, path)])
+
+    def commit_many(self, records: Sequence[tuple[str, Sequence[str], str, str]]) -> None:
+        """Commit several documents, (source, chunk_ids, sha256, path) each, in one write: each record is
+        atomic, and ingest only commits documents whose chunks are all stored."""
+        if not records:
+            return
+        now = time.time_ns()
         self.commits.upsert(
-            ids=[source],
-            embeddings=[_NO_VECTOR],
-            documents=[json.dumps(list(chunk_ids))],
-            metadatas=[{"sha256": sha256, "path": path, "chunks": len(chunk_ids), "committed_at": time.time_ns()}],
+            ids=[source for source, *_ in records],
+            embeddings=[_NO_VECTOR] * len(records),
+            documents=[json.dumps(list(chunk_ids)) for _, chunk_ids, _, _ in records],
+            metadatas=[{"sha256": sha, "path": path, "chunks": len(chunk_ids), "committed_at": now}
+                       for _, chunk_ids, sha, path in records],
         )
 
     def uncommit(self, sources: Iterable[str]) -> None:

@@ -48,22 +48,26 @@ def _edit(path: Path, original: str) -> None:
 
 
 def _upsert_batch() -> int:
-    from assistant.store import UPSERT_BATCH
+    from ingest.pipeline import EMBED_STEP
 
-    return UPSERT_BATCH
+    return EMBED_STEP
 
 
 def _per_file_batches(store) -> list[list[str]]:
-    """The chunk texts grouped as the ingest embeds them: per file, in order, UPSERT_BATCH at a time."""
-    from assistant.store import UPSERT_BATCH
+    """The chunk texts grouped as the ingest embeds them: files in order, EMBED_STEP chunks a call, a
+    window (WINDOW_CHUNKS) at most."""
+    from ingest.pipeline import EMBED_STEP, WINDOW_CHUNKS
 
     by_source: dict[str, list] = {}
     for _, doc in store.all_chunks():
         by_source.setdefault(doc.metadata.get("source", ""), []).append(doc)
-    batches = []
+    batches, window = [], []
     for docs in by_source.values():
-        texts = [d.page_content for d in sorted(docs, key=lambda d: d.metadata.get("chunk_index", 0))]
-        batches += [texts[i:i + UPSERT_BATCH] for i in range(0, len(texts), UPSERT_BATCH)]
+        window += [d.page_content for d in sorted(docs, key=lambda d: d.metadata.get("chunk_index", 0))]
+        if len(window) >= WINDOW_CHUNKS:
+            batches += [window[i:i + EMBED_STEP] for i in range(0, len(window), EMBED_STEP)]
+            window = []
+    batches += [window[i:i + EMBED_STEP] for i in range(0, len(window), EMBED_STEP)]
     return batches
 
 

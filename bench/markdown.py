@@ -94,7 +94,7 @@ def _ingest(payload: dict) -> list[str]:
         f"| {_spread(d['changed_file']['seconds'])} | | |", "",
         f"Model load in the worker: {number(d['model_load_s'], 's')}. Ingest / raw throughput: "
         f"{number(d['ingest_over_raw'], 'ratio')}. The same chunks embedded the way the ingest batches them "
-        f"(file by file, {d['upsert_batch']} at a time) took {number(d['raw_embedding_in_ingest_batches_s'], 's')} "
+        f"(files in order, {d['upsert_batch']} chunks a model call) took {number(d['raw_embedding_in_ingest_batches_s'], 's')} "
         "(one run), against the raw figure above."]
 
 

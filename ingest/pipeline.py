@@ -1,11 +1,13 @@
 """Files → chunks → index, incrementally and crash-safely.
 
-Order of work per file:
-  1. chunk it; upsert the chunks whose ids are new (invisible to queries: not committed yet);
-  2. commit: rewrite the document's commit record in the store (one atomic record write; see
-     assistant/store.py) — queries switch from the old version to the new one here, all at once;
-  3. mirror the commit into the manifest file (temp file + fsync + rename);
-  4. delete the file's chunks that the new version no longer has.
+Order of work, per window of changed files (up to WINDOW_CHUNKS new chunks or WINDOW_FILES files, so
+the model embeds across files and a folder of small files costs a few Chroma writes, not a few per file):
+  1. chunk the files; embed the chunks whose ids are new in one call; upsert them (invisible to queries:
+     not committed yet);
+  2. commit: rewrite the documents' commit records in the store (one write, each record atomic; see
+     assistant/store.py) — queries switch from the old version of each document to the new one here;
+  3. mirror the commits into the manifest file (temp file + fsync + rename);
+  4. delete the chunks that the new versions no longer have.
 
 Chunk ids hash source + position + text, so re-embedding after a crash produces the same ids. On start,
 `_reconcile` compares commit records and index: chunks no record names (an upsert cut short, stale chunks
@@ -35,6 +37,11 @@ from ingest.loaders import load_pages
 from ingest.lock import ingest_lock
 from ingest.manifest import FileEntry, Manifest
 from ingest.metadata import METADATA_FILE, doc_meta_for, load_corpus_metadata
+
+
+WINDOW_CHUNKS = 512
+WINDOW_FILES = 256
+EMBED_STEP = 256  # chunks per model call: large enough to batch well, small enough for a moving progress bar
 
 
 class Progress(Protocol):
@@ -114,6 +121,10 @@ class _Pending:
     ids: list[str]
     existed: bool
 
+    @property
+    def source(self) -> str:
+        return self.docs[0].metadata["source"]
+
 
 def ingest_paths(
     paths: list[Path],
@@ -137,11 +148,15 @@ def ingest_paths(
 
         files, report.failed = discover(paths, follow_symlinks)
         metadata_cache: dict[Path, dict] = {}
+        keys_by_source: dict[str, set[str]] = {}
+        for key, entry in manifest.files.items():
+            keys_by_source.setdefault(entry.source, set()).add(key)
+        claimed: dict[str, Path] = {}
         pending: list[_Pending] = []
         for path in files:
             key = str(path.resolve())
             try:
-                item = _prepare(path, key, manifest, indexed, settings, metadata_cache)
+                item = _prepare(path, key, manifest, keys_by_source, claimed, indexed, settings, metadata_cache)
             except IngestError as exc:
                 report.failed.append({"source": path.name, "error": str(exc)})
                 continue
@@ -150,15 +165,16 @@ def ingest_paths(
             else:
                 pending.append(item)
 
-        new_ids = {item.key: [i for i in item.ids if i not in indexed.get(item.docs[0].metadata["source"], set())] for item in pending}
+        new_ids = {item.key: [i for i in item.ids if i not in indexed.get(item.source, set())] for item in pending}
         if progress:
             progress.start(sum(len(v) for v in new_ids.values()))
-        for item in pending:
-            _commit(item, new_ids[item.key], manifest, indexed, store, settings, progress)
-            if item.existed:
-                report.updated += 1
-            else:
-                report.added += 1
+        for window in _windows(pending, new_ids):
+            _commit_window(window, new_ids, manifest, keys_by_source, indexed, store, settings, progress)
+            for item in window:
+                if item.existed:
+                    report.updated += 1
+                else:
+                    report.added += 1
 
         report.removed = _remove_missing(manifest, store, settings)
         report.chunks = store.raw_count()
@@ -197,7 +213,7 @@ def _adopt_manifest(mirror: Manifest, indexed: dict[str, set[str]], store: Chunk
     return store.committed()
 
 
-def _prepare(path, key, manifest, indexed, settings, metadata_cache) -> _Pending | None:
+def _prepare(path, key, manifest, keys_by_source, claimed, indexed, settings, metadata_cache) -> _Pending | None:
     size = path.stat().st_size
     limit = int(settings.max_file_mb * 1024 * 1024)
     if size > limit:
@@ -205,34 +221,61 @@ def _prepare(path, key, manifest, indexed, settings, metadata_cache) -> _Pending
     sha = file_sha256(path)
     entry = manifest.files.get(key)
     if entry and entry.sha256 == sha:
+        claimed[entry.source] = path
         return None
     folder = path.parent.resolve()
     if folder not in metadata_cache:
         metadata_cache[folder] = load_corpus_metadata(folder)
     meta = doc_meta_for(path, metadata_cache[folder])
-    clash = next((k for k, e in manifest.files.items() if e.source == meta.source and k != key and Path(k).exists()), None)
+    clash = next((k for k in keys_by_source.get(meta.source, ()) if k != key and Path(k).exists()), None)
     if clash:
         raise IngestError(f"another file with the same name is already indexed from {clash}; rename one of them")
+    if meta.source in claimed:
+        raise IngestError(f"another file with the same name is in this ingest ({claimed[meta.source]}); rename one of them")
     docs = chunk_pages(load_pages(path, max_bytes=limit), meta)
     if not docs:
         raise IngestError("no text to index")
+    claimed[meta.source] = path
     ids = [chunk_id(meta.source, d.metadata["chunk_index"], d.page_content) for d in docs]
     return _Pending(path, key, sha, docs, ids, existed=entry is not None or meta.source in indexed)
 
 
-def _commit(item: _Pending, new_ids: list[str], manifest, indexed, store: ChunkStore, settings, progress) -> None:
-    source = item.docs[0].metadata["source"]
-    wanted = set(new_ids)
-    fresh = [(i, d) for i, d in zip(item.ids, item.docs) if i in wanted]
+def _windows(pending: list[_Pending], new_ids: dict[str, list[str]]):
+    window: list[_Pending] = []
+    size = 0
+    for item in pending:
+        window.append(item)
+        size += len(new_ids[item.key])
+        if size >= WINDOW_CHUNKS or len(window) >= WINDOW_FILES:
+            yield window
+            window, size = [], 0
+    if window:
+        yield window
+
+
+def _commit_window(window, new_ids, manifest, keys_by_source, indexed, store: ChunkStore, settings, progress) -> None:
+    wanted = {i for item in window for i in new_ids[item.key]}
+    fresh = [(i, d) for item in window for i, d in zip(item.ids, item.docs) if i in wanted]
+    vectors: list[list[float]] = []
+    for start in range(0, len(fresh), EMBED_STEP):
+        part = fresh[start : start + EMBED_STEP]
+        vectors += store.embed([d.page_content for _, d in part])
+        if progress:
+            progress.advance(len(part))
     if fresh:
-        store.upsert([i for i, _ in fresh], [d for _, d in fresh], on_batch=progress.advance if progress else None)
-    store.commit(source, item.ids, item.sha, item.key)  # queries switch to the new version here
-    for key in [k for k, e in manifest.files.items() if e.source == source and k != item.key]:
-        del manifest.files[key]  # the same document moved: its old path must not delete its chunks later
-    manifest.files[item.key] = FileEntry(source=source, sha256=item.sha, chunk_ids=item.ids)
+        store.upsert([i for i, _ in fresh], [d for _, d in fresh], vectors=vectors)
+    # queries switch to the new versions here
+    store.commit_many([(item.source, item.ids, item.sha, item.key) for item in window])
+    stale: set[str] = set()
+    for item in window:
+        for key in keys_by_source.get(item.source, set()) - {item.key}:
+            manifest.files.pop(key, None)  # the same document moved: its old path must not delete its chunks later
+        keys_by_source[item.source] = {item.key}
+        manifest.files[item.key] = FileEntry(source=item.source, sha256=item.sha, chunk_ids=item.ids)
+        stale |= indexed.get(item.source, set()) - set(item.ids)
+        indexed[item.source] = set(item.ids)
     manifest.save(settings.manifest_path)
-    store.delete(indexed.get(source, set()) - set(item.ids))
-    indexed[source] = set(item.ids)
+    store.delete(stale)
 
 
 def _remove_missing(manifest: Manifest, store: ChunkStore, settings: Settings) -> int:

@@ -7,9 +7,10 @@ exactly like a power cut or the OOM killer). PAUSE_AT="<point>:<n>,..." instead 
 $PAUSE_DIR/<point>-<n>.ready and waits (bounded) for $PAUSE_DIR/<point>-<n>.go, so a test can look at the
 store or start a second process at that exact moment. Points (production code is only wrapped, not changed):
 
-    upsert    entering ChunkStore.upsert: before any vector of a file is written
+    upsert    entering ChunkStore.upsert: before any vector of a file is written (the pipeline's window is
+              lowered to one file, so each point is per file)
     batch     after a write of chunk vectors to Chroma (UPSERT_BATCH is lowered to 4, so files take several)
-    commit    entering ChunkStore.commit: all of a file's vectors written, not yet visible
+    commit    entering ChunkStore.commit_many: all of a file's vectors written, not yet visible
     save      entering Manifest.save (the 1st call is the reconcile at start, then one per file)
     replace   os.replace of the manifest temp file: the new manifest is written and fsynced, not renamed
     delete    entering ChunkStore.delete with ids (stale chunks of an edited file, a removed file's chunks)
@@ -26,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import assistant.store as store_module  # noqa: E402
+import ingest.pipeline as pipeline_module  # noqa: E402
 from chromadb.api.models.Collection import Collection  # noqa: E402
 from ingest.manifest import TEMP_PREFIX, Manifest  # noqa: E402
 
@@ -78,9 +80,10 @@ def wrap(owner, attr: str, point: str, *, after: bool = False, only_if_args: boo
 
 
 store_module.UPSERT_BATCH = 4
+pipeline_module.WINDOW_FILES = 1  # one file per window, so every point below is reached once per file
 ChunkStore = store_module.ChunkStore
 wrap(ChunkStore, "upsert", "upsert")
-wrap(ChunkStore, "commit", "commit")
+wrap(ChunkStore, "commit_many", "commit")
 wrap(ChunkStore, "delete", "delete", only_if_args=True)
 wrap(ChunkStore, "uncommit", "uncommit", after=True, only_if_args=True)
 wrap(Manifest, "save", "save")

@@ -121,7 +121,7 @@ def test_an_index_from_before_commit_records_is_adopted_without_re_embedding(tmp
     assert store.all_chunks() == [] and store.count() == 0  # nothing committed: queries see nothing yet
     upserted: list[str] = []
     real_upsert = ChunkStore.upsert
-    monkeypatch.setattr(ChunkStore, "upsert", lambda self, ids, docs, on_batch=None: upserted.extend(ids) or real_upsert(self, ids, docs, on_batch))
+    monkeypatch.setattr(ChunkStore, "upsert", lambda self, ids, docs, **kw: upserted.extend(ids) or real_upsert(self, ids, docs, **kw))
     report = ingest_paths([folder], settings, store)
     assert report.unchanged == 3 and upserted == []
     assert_equals_clean_build(snapshot(settings, embeddings), references[1], settings)
