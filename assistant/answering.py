@@ -90,11 +90,35 @@ class Candidate:
     covers_focus: bool = field(compare=False, default=False)
 
 
+def sentence_units(doc: Document) -> list[tuple[int, str]]:
+    """The sentences of a chunk an answer may quote, with their position (headings and questions are not)."""
+    section = doc.metadata.get("section", "")
+    return [(pos, unit) for pos, unit in enumerate(sentences(doc.page_content))
+            if unit != section and len(unit) > 20 and not is_heading(unit) and unit[-1] not in ":?"]
+
+
+def embedding_text(unit: str, section: str) -> str:
+    # Sentences are embedded with their section title: "Option 1 – …" means more under its slide title.
+    return f"{section}: {unit}" if section else unit
+
+
 class ExtractiveAnswerer:
     """Builds an Answer from retrieved chunks without a language model."""
 
+    WARM_BATCH = 16  # sentences per model call while warming: a request waits for one small call at most
+
     def __init__(self, embedder: QueryEmbedder):
         self.embedder = embedder
+
+    def warm(self, docs: list[Document]) -> int:
+        """Embed every quotable sentence and documented question of `docs` ahead of questions (answers then
+        only embed the question). Returns how many texts were embedded."""
+        texts = [qa[0] for d in docs if (qa := qa_parts(d))]  # documented questions, for qa_match
+        texts += [embedding_text(unit, d.metadata.get("section", "")) for d in docs for _, unit in sentence_units(d)]
+        texts = list(dict.fromkeys(texts))
+        for start in range(0, len(texts), self.WARM_BATCH):
+            self.embedder.embed_many(texts[start : start + self.WARM_BATCH])
+        return len(texts)
 
     def answer(self, question: str, hits: list[Document], required: list[frozenset[str]] = ()) -> Answer | None:
         """The documented answer or composed sentences, from passages that mention every name in
@@ -138,14 +162,11 @@ class ExtractiveAnswerer:
         for rank, doc in enumerate(hits[:4]):
             section = doc.metadata.get("section", "")
             names_chunk = bool(acronyms & set(tokens(f"{section} {doc.page_content}")))
-            for pos, unit in enumerate(sentences(doc.page_content)):
-                if unit != section and len(unit) > 20 and not is_heading(unit) and unit[-1] not in ":?":
-                    units.append((rank, pos, unit, section, names_chunk))
+            units += [(rank, pos, unit, section, names_chunk) for pos, unit in sentence_units(doc)]
         if not units:
             return []
         q = np.asarray(self.embedder.embed(question))
-        # Sentences are embedded with their section title: "Option 1 – …" means more under its slide title.
-        sims = np.asarray(self.embedder.embed_many([f"{sec}: {u}" if sec else u for _, _, u, sec, _ in units])) @ q
+        sims = np.asarray(self.embedder.embed_many([embedding_text(u, sec) for _, _, u, sec, _ in units])) @ q
         out = []
         for (rank, pos, unit, section, names_chunk), sim in zip(units, sims):
             unit_tokens = set(tokens(unit))

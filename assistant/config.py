@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
     decline_threshold: float = Field(0.3, description="Below this evidence score the assistant declines instead of answering.")
     max_question_chars: int = Field(2000, ge=1)
+    warm_sentences: bool = Field(True, description="serve and slack embed every quotable sentence in the background at start, so no answer pays for it.")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused by ingest before being read.")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset means the extractive answerer.")

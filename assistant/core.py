@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -80,6 +81,7 @@ class Assistant:
         self.store = store
         self.retriever = retriever
         self.answerer = answerer
+        self.warming = False  # True while warm_sentences_in_background runs
         self.calculator_router = calculator_router
         self.backend = backend
 
@@ -194,6 +196,25 @@ class Assistant:
         """Build the BM25 index and the section-title vectors now, so the first question is not slow."""
         if self.is_ready():
             self.retriever.lexical().title_vectors(self.retriever.query_embedder)
+
+    def warm_sentences(self) -> int:
+        """Embed the quotable sentences of every indexed chunk now, so no answer pays for them (about 10 s
+        for the bundled corpus on two cores). Long-running adapters call it in the background at start."""
+        return self.answerer.warm(list(self.retriever.lexical().docs.values())) if self.is_ready() else 0
+
+    def warm_sentences_in_background(self) -> threading.Thread:
+        def warm() -> None:
+            try:
+                self.warm_sentences()
+            except Exception:  # only a speed-up: answers embed what they need anyway
+                log.exception("warming the sentence vectors failed")
+            finally:
+                self.warming = False
+
+        self.warming = True
+        thread = threading.Thread(target=warm, name="warm-sentences", daemon=True)
+        thread.start()
+        return thread
 
     def documents(self) -> list[dict]:
         """Indexed documents with title, kind, partnership and chunk count."""

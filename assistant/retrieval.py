@@ -35,7 +35,7 @@ class QueryEmbedder:
     def __init__(self, embeddings: Embeddings, cache_size: int = 512):
         self.embeddings = embeddings
         self.embed = lru_cache(maxsize=cache_size)(self._embed)
-        self._batch_cache: dict[str, tuple[float, ...]] = {}
+        self._batch_cache: dict[str, np.ndarray] = {}  # float32: a tenth of the memory of tuples of floats
         self._cache_lock = threading.Lock()
         # One model call at a time: torch already uses every core for one call, and 32 concurrent HTTP
         # requests each running their own multi-threaded call thrash the CPU (throughput fell by a third).
@@ -45,18 +45,19 @@ class QueryEmbedder:
         with self._model_lock:
             return tuple(self.embeddings.embed_query(text))
 
-    def embed_many(self, texts: list[str]) -> list[tuple[float, ...]]:
+    def embed_many(self, texts: list[str]) -> list[np.ndarray]:
         """Embed in one batch whatever is not cached yet (much faster than one by one)."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._batch_cache]
         with self._model_lock:
             vectors = self.embeddings.embed_documents(missing) if missing else []
         with self._cache_lock:
-            self._batch_cache.update(zip(missing, map(tuple, vectors)))
+            self._batch_cache.update((t, np.asarray(v, dtype=np.float32)) for t, v in zip(missing, vectors))
             if len(self._batch_cache) > 50_000:  # bounded: drop the oldest half
                 for key in list(self._batch_cache)[:25_000]:
                     del self._batch_cache[key]
             known = [self._batch_cache.get(t) for t in texts]
-        return [vector or self._embed(t) for vector, t in zip(known, texts)]  # evicted meanwhile: embed again
+        # evicted meanwhile (another thread filled the cache): embed again
+        return [vector if vector is not None else np.asarray(self._embed(t), dtype=np.float32) for vector, t in zip(known, texts)]
 
 
 def matches(meta: dict, filters: Filters | None) -> bool:

@@ -32,7 +32,7 @@ class Plan:
     @classmethod
     def full(cls) -> "Plan":
         return cls(quick=False, repeats=2, scale_docs=(1_000, 10_000), scale_paragraphs=1,
-                   scale_time_limit_s=120, retrieval_chunks=(1_000, 10_000, 100_000), retrieval_queries=100,
+                   scale_time_limit_s=400, retrieval_chunks=(1_000, 10_000, 100_000), retrieval_queries=100,
                    hybrid_max_chunks=10_000, hybrid_queries=30,
                    question_limit=None, cold_start_repeats=3, http_levels=(1, 8, 32), http_requests=200,
                    timeout_s=1500)

@@ -168,7 +168,11 @@ def _answer(payload: dict) -> list[str]:
             f"{k.replace('_', ' ')} {v:.2f} s" for k, v in b.items()) + ".", "",
         f"Warm `Assistant.ask` over {w['questions']} questions × {w['passes']} passes ({w['questions_source']}); "
         f"{w['errors']} errors, {w['answered_without_retrieval']} answers came from the calculator router "
-        "without retrieval. Per-pass p95: " + _spread(w["p95_ms_per_pass"], "ms") + ".", "",
+        "without retrieval. Per-pass p95: " + _spread(w["p95_ms_per_pass"], "ms") + ". "
+        + (f"Before timing, the quotable sentences of the index were embedded "
+           f"({w['sentence_warm']['sentences']} sentences, {w['sentence_warm']['seconds']:.1f} s), as `serve` and "
+           "`slack` do in the background at start; the query-vector cache is cleared before each pass."
+           if w.get("sentence_warm") else ""), "",
         "| Part | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|",
         f"| Whole ask | {_lat(w['total'])} |", f"| Retrieval | {_lat(w['retrieval'])} |",
         f"| Answer (everything else) | {_lat(w['answer'])} |"]
@@ -180,7 +184,7 @@ def _http(payload: dict) -> list[str]:
     if problem:
         return out + [problem]
     rss = d.get("server_peak_rss_mb")
-    out += [f"{d['server']}; ready after {number(d['ready_s'], 's')}, server peak RSS "
+    out += [f"{d['server']}; ready (and sentence vectors warmed) after {number(d['ready_s'], 's')}, server peak RSS "
             f"{'—' if rss is None else f'{rss:.0f} MiB'}. {d['requests_per_level']} POST /ask per level; "
             f"{d['questions']}. Client: httpx + asyncio on the same machine.", ""]
     if d.get("server_errors"):

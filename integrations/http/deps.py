@@ -29,6 +29,8 @@ def build_into_state(app, builder) -> None:
     try:
         app.state.assistant = builder(app.state.settings)
         app.state.assistant_error = None
+        if app.state.settings.warm_sentences:
+            app.state.assistant.warm_sentences_in_background()
     except AssistantError as exc:  # e.g. the Chroma server is down: serve 503s, retry later
         log.error("the assistant could not start: %s", exc)
         app.state.assistant_error = str(exc)

@@ -58,6 +58,11 @@ class Health(BaseModel):
     detail: str | None = None
 
 
+class Ready(Health):
+    warming: bool = Field(False, description="True while sentence vectors are still being embedded in the "
+                                             "background after start-up: answers work, some a little slower.")
+
+
 class ErrorOut(BaseModel):
     """Body of every error response."""
 

@@ -2,7 +2,6 @@
 run — each refused with its own reason, the good ones indexed, nothing already indexed lost."""
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,9 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings
 from hypothesis import strategies as st
-from pypdf import PdfReader, PdfWriter
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 import ingest.pipeline as pipeline
 from assistant.config import Settings
@@ -22,27 +18,9 @@ from ingest.chunking import chunk_pages
 from ingest.loaders import load_pages
 from ingest.metadata import doc_meta_for
 from tests.durability.conftest import CORPUS, EDITED, KEPT
+from tests.pdfs import encrypt_pdf, make_pdf
 
 FUZZ = hyp_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def make_pdf(pages: list[list[str]]) -> bytes:
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
-    for lines in pages:
-        for row, line in enumerate(lines):
-            pdf.drawString(60, 800 - 16 * row, line)
-        pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
-
-def encrypt(data: bytes, password: str) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer.encrypt(user_password=password, owner_password="owner-secret")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 GOOD_PDF = make_pdf([["Partnership funding", "Schools pay a subscription each year."], ["The board meets every term."]])
@@ -117,7 +95,7 @@ NASTY = {
     "empty.txt": (b"", "file is empty"),
     "zero-byte.pdf": (b"", "file is empty"),
     "truncated.pdf": (GOOD_PDF[: len(GOOD_PDF) // 2], "corrupt or truncated PDF"),
-    "encrypted.pdf": (encrypt(GOOD_PDF, "secret"), "PDF is encrypted (password protected)"),
+    "encrypted.pdf": (encrypt_pdf(GOOD_PDF, "secret"), "PDF is encrypted (password protected)"),
     "scanned.pdf": (make_pdf([[], []]), "no extractable text — scanned?"),
     "photo renamed.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "NUL bytes"),
     "mixed-encodings.txt": ("Budget for 2024: ".encode() + "café £5".encode("latin-1") + " – ok".encode(), "not valid UTF-8 text (byte 0xe9 at offset 20)"),

@@ -5,6 +5,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,3 +74,13 @@ def test_serve_rejects_an_invalid_port_with_exit_2():
     result = subprocess.run([str(PARTNERSHIP), "serve", "--port", "70000"], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Invalid value for '--port'" in result.stderr and "65535" in result.stderr
+
+
+def test_serve_warms_sentence_vectors_in_the_background_and_says_when_done(live_server):
+    deadline = time.monotonic() + 180
+    ready = httpx.get(live_server.url + "/readyz").json()
+    while ready["warming"] and time.monotonic() < deadline:  # answers keep working meanwhile
+        time.sleep(0.5)
+        ready = httpx.get(live_server.url + "/readyz").json()
+    assert ready == {"status": "ready", "detail": None, "warming": False}
+    assert "warming the sentence vectors failed" not in live_server.log()

@@ -81,3 +81,16 @@ def test_follow_up_uses_history_for_retrieval(assistant):
 def test_bad_questions_are_refused_clearly(assistant, question, message):
     with pytest.raises(QuestionError, match=message):
         assistant.ask(question)
+
+
+def test_after_warming_an_answer_embeds_only_its_question(assistant, monkeypatch):
+    assert assistant.warm_sentences() > 500  # every quotable sentence of the corpus
+    embeddings = assistant.retriever.query_embedder.embeddings
+    batches: list[list[str]] = []
+    real = type(embeddings).embed_documents
+    monkeypatch.setattr(type(embeddings), "embed_documents", lambda self, texts: batches.append(texts) or real(self, texts))
+    for question in ("Is it all or nothing?", "What does the Haringey Education Partnership do for schools?",
+                     "Who sits on the ELP board?"):
+        answer = assistant.ask(question)
+        assert answer.grounded and answer.citations, question
+    assert batches == []  # sentences and documented questions all came from the warmed cache

@@ -2,42 +2,16 @@
 real corpus loaded and chunked once per module."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from ingest.chunking import chunk_pages
 from ingest.loaders import load_pages
 from ingest.metadata import doc_meta_for, load_corpus_metadata
+from tests.pdfs import encrypt_pdf, make_pdf
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
-
-
-def make_pdf(pages: list[list[str]]) -> bytes:
-    """A real PDF with one page per entry; each entry is the lines drawn on that page ([] = blank page)."""
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
-    for lines in pages:
-        y = 800
-        for line in lines:
-            pdf.drawString(60, y, line)
-            y -= 16
-        pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
-
-def encrypt_pdf(data: bytes, user_password: str) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer.encrypt(user_password=user_password, owner_password="owner-secret")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
 
 THREE_PAGES = [
     ["Partnership funding", "", "Schools pay a subscription each year. The council adds a matched contribution."],

@@ -36,6 +36,8 @@ def register(app: typer.Typer) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         with user_errors():
             assistant = build_assistant(settings)
+        if settings.warm_sentences:
+            assistant.warm_sentences_in_background()
         if not assistant.is_ready():
             err_console.print("[yellow]Warning:[/] the index is empty; the bot will say so until you run "
                               "`partnership ingest`.", highlight=False)

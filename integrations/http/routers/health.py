@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from integrations.http.deps import get_assistant
-from integrations.http.schemas import Health
+from integrations.http.schemas import Health, Ready
 
 router = APIRouter(tags=["health"])
 
@@ -16,14 +16,14 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+@router.get("/readyz", response_model=Ready, responses={503: {"model": Ready}})
 def readyz(request: Request):
     """Ready when the index is loaded and non-empty; 503 otherwise (empty index, store down)."""
     try:
         assistant = get_assistant(request)  # also retries a start-up that found the store down
     except HTTPException as exc:
-        return JSONResponse(Health(status="unavailable", detail=str(exc.detail)).model_dump(), status_code=503)
+        return JSONResponse(Ready(status="unavailable", detail=str(exc.detail)).model_dump(), status_code=503)
     if not assistant.is_ready():
         detail = "The index is empty or the vector store is unreachable: run `partnership ingest` or check the store."
-        return JSONResponse(Health(status="unavailable", detail=detail).model_dump(), status_code=503)
-    return Health(status="ready")
+        return JSONResponse(Ready(status="unavailable", detail=detail).model_dump(), status_code=503)
+    return Ready(status="ready", warming=assistant.warming)
