@@ -107,7 +107,7 @@ class Assistant:
             IndexEmptyError: nothing has been ingested.
         """
         question = self.validate(question)
-        if self.store.count() == 0:
+        if not self.store.has_documents():
             raise IndexEmptyError()
         messages = as_messages(history)
         filters = as_filters(filters)
@@ -133,7 +133,7 @@ class Assistant:
 
     def retrieve(self, question: str, filters: Filters | dict | None = None) -> list[Document]:
         """The chunks the answer will be built from, best first (scores in metadata)."""
-        if self.store.count() == 0:
+        if not self.store.has_documents():
             raise IndexEmptyError()
         return self.retriever.invoke(question, filters=as_filters(filters))
 
@@ -222,6 +222,6 @@ class Assistant:
 
     def is_ready(self) -> bool:
         try:
-            return self.store.count() > 0
+            return self.store.has_documents()
         except Exception:  # a store that cannot even count is not ready
             return False

@@ -147,16 +147,20 @@ class HybridRetriever(BaseRetriever):
     query_embedder: QueryEmbedder
     k: int = 6
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
-    _lexical_count: int = PrivateAttr(default=-1)
+    _marker: tuple = PrivateAttr(default=())
+    _built_after: int = PrivateAttr(default=0)  # the newest commit the index includes
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt if the collection's size changed since it was built."""
-        count = self.store.count()
+        """The BM25 index, rebuilt when the store changed since it was built: documents or chunks added or
+        removed, or a document committed again (an edit). Checking costs two COUNTs and one filtered lookup,
+        not a read of every commit record, so it stays cheap with thousands of documents."""
+        marker = self.store.marker()
         with self._lock:
-            if self._lexical is None or count != self._lexical_count:
+            if self._lexical is None or marker != self._marker or self.store.committed_since(self._built_after):
+                newest = self.store.newest_commit()  # read first: a commit during the build triggers another
                 self._lexical = LexicalIndex.build(self.store)
-                self._lexical_count = count
+                self._marker, self._built_after = marker, newest
             return self._lexical
 
     def refresh(self) -> None:

@@ -202,6 +202,23 @@ class ChunkStore:
         got = self.commits.get(include=["metadatas"])
         return tuple(sorted((source, (m or {}).get("committed_at", 0)) for source, m in zip(got["ids"], got["metadatas"] or [])))
 
+    def has_documents(self) -> bool:
+        """Anything committed (one COUNT: cheap enough for every question)."""
+        return self.commits.count() > 0
+
+    def marker(self) -> tuple[int, int]:
+        """(documents committed, chunks stored): two COUNTs, read on every question to notice a re-ingest."""
+        return self.commits.count(), self.collection.count()
+
+    def newest_commit(self) -> int:
+        """The time (ns) of the latest commit; with `committed_since` it shows an edit that kept the
+        number of chunks the same."""
+        return max((r.committed_at for r in self.committed().values()), default=0)
+
+    def committed_since(self, when: int) -> bool:
+        got = self.commits.get(where={"committed_at": {"$gt": when}}, limit=1, include=[])
+        return bool(got["ids"])
+
     def count(self) -> int:
         """Committed chunks (what queries can see)."""
         got = self.commits.get(include=["metadatas"])

@@ -148,3 +148,22 @@ def test_a_second_ingest_is_refused_while_one_runs(folder, setup):
     with ingest_lock(settings.data_dir):
         with pytest.raises(IngestLockedError, match="Another ingest is running"):
             ingest_paths([folder], settings, store)
+
+
+def test_a_running_assistant_sees_every_re_ingest_even_an_edit_that_keeps_the_chunk_count(folder, setup, embeddings):
+    from assistant.factory import build_assistant
+
+    settings, store = setup
+    ingest_paths([folder], settings, store)
+    assistant = build_assistant(settings, embeddings=embeddings)  # a long-running process (serve, slack)
+    letter = folder / SMALL[1]
+    original = letter.read_text(encoding="utf-8")
+    assert "Invitation to join" in original and "zebrafish" not in assistant.retriever.lexical().vocabulary
+    letter.write_text(original.replace("Invitation to join", "Invitation to join zebrafish", 1), encoding="utf-8")  # one word: same chunks
+    before = store.marker()
+    assert ingest_paths([folder], settings, store).updated == 1
+    assert store.marker() == before  # nothing a count would notice
+    assert "zebrafish" in assistant.retriever.lexical().vocabulary
+    letter.unlink()
+    ingest_paths([folder], settings, store)
+    assert {d.metadata["source"] for d in assistant.retriever.lexical().docs.values()} == {SMALL[0]}
