@@ -7,6 +7,7 @@ most relevant sentences of the top chunks.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,13 +111,15 @@ class ExtractiveAnswerer:
     def __init__(self, embedder: QueryEmbedder):
         self.embedder = embedder
 
-    def warm(self, docs: list[Document]) -> int:
+    def warm(self, docs: list[Document], stop: threading.Event | None = None) -> int:
         """Embed every quotable sentence and documented question of `docs` ahead of questions (answers then
-        only embed the question). Returns how many texts were embedded."""
+        only embed the question), until `stop` is set. Returns how many texts were embedded."""
         texts = [qa[0] for d in docs if (qa := qa_parts(d))]  # documented questions, for qa_match
         texts += [embedding_text(unit, d.metadata.get("section", "")) for d in docs for _, unit in sentence_units(d)]
         texts = list(dict.fromkeys(texts))
         for start in range(0, len(texts), self.WARM_BATCH):
+            if stop is not None and stop.is_set():
+                return start
             self.embedder.embed_many(texts[start : start + self.WARM_BATCH])
         return len(texts)
 

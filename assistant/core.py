@@ -1,6 +1,7 @@
 """`Assistant.ask` — the one entry point used unchanged by the CLI, HTTP, Slack and eval."""
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 import threading
@@ -197,23 +198,32 @@ class Assistant:
         if self.is_ready():
             self.retriever.lexical().title_vectors(self.retriever.query_embedder)
 
-    def warm_sentences(self) -> int:
+    def warm_sentences(self, stop: threading.Event | None = None) -> int:
         """Embed the quotable sentences of every indexed chunk now, so no answer pays for them (about 10 s
         for the bundled corpus on two cores). Long-running adapters call it in the background at start."""
-        return self.answerer.warm(list(self.retriever.lexical().docs.values())) if self.is_ready() else 0
+        return self.answerer.warm(list(self.retriever.lexical().docs.values()), stop) if self.is_ready() else 0
 
     def warm_sentences_in_background(self) -> threading.Thread:
+        stop = threading.Event()
+
         def warm() -> None:
             try:
-                self.warm_sentences()
+                self.warm_sentences(stop)
             except Exception:  # only a speed-up: answers embed what they need anyway
                 log.exception("warming the sentence vectors failed")
             finally:
                 self.warming = False
 
+        def stop_at_exit() -> None:
+            # A thread still inside torch when the interpreter finalises aborts the process (SIGABRT):
+            # stop after the current small batch instead.
+            stop.set()
+            thread.join(timeout=30)
+
         self.warming = True
         thread = threading.Thread(target=warm, name="warm-sentences", daemon=True)
         thread.start()
+        atexit.register(stop_at_exit)
         return thread
 
     def documents(self) -> list[dict]:

@@ -37,8 +37,8 @@ class QueryEmbedder:
         self.embed = lru_cache(maxsize=cache_size)(self._embed)
         self._batch_cache: dict[str, np.ndarray] = {}  # float32: a tenth of the memory of tuples of floats
         self._cache_lock = threading.Lock()
-        # One model call at a time: torch already uses every core for one call, and 32 concurrent HTTP
-        # requests each running their own multi-threaded call thrash the CPU (throughput fell by a third).
+        # One model call at a time: torch already spreads one call over every core, so concurrent calls
+        # (many HTTP requests at once) would only compete for the same cores.
         self._model_lock = threading.Lock()
 
     def _embed(self, text: str) -> tuple[float, ...]:

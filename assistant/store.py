@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,7 +127,6 @@ class ChunkStore:
         self,
         ids: Sequence[str],
         docs: Sequence[Document],
-        on_batch: Callable[[int], None] | None = None,
         vectors: Sequence[Sequence[float]] | None = None,
     ) -> None:
         """Store chunks (invisible to readers until `commit` names them). `vectors`, when given, are the
@@ -143,8 +142,6 @@ class ChunkStore:
                 documents=[d.page_content for d in batch],
                 metadatas=[d.metadata for d in batch],
             )
-            if on_batch:
-                on_batch(len(batch_ids))
 
     def commit(self, source: str, chunk_ids: Sequence[str], sha256: str, path: str) -> None:
         """Make `chunk_ids` the visible version of `source` (one atomic record write)."""
@@ -197,11 +194,6 @@ class ChunkStore:
         }
 
     # -- reading (queries): committed chunks only ------------------------------------------------------
-    def version(self) -> tuple:
-        """Changes whenever any document is committed or removed (cheap: metadata of the commit records)."""
-        got = self.commits.get(include=["metadatas"])
-        return tuple(sorted((source, (m or {}).get("committed_at", 0)) for source, m in zip(got["ids"], got["metadatas"] or [])))
-
     def has_documents(self) -> bool:
         """Anything committed (one COUNT: cheap enough for every question)."""
         return self.commits.count() > 0

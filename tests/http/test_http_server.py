@@ -84,3 +84,10 @@ def test_serve_warms_sentence_vectors_in_the_background_and_says_when_done(live_
         ready = httpx.get(live_server.url + "/readyz").json()
     assert ready == {"status": "ready", "detail": None, "warming": False}
     assert "warming the sentence vectors failed" not in live_server.log()
+
+
+def test_ctrl_c_while_warming_stops_cleanly(private_index, start_server):
+    server = start_server(private_index)
+    assert httpx.get(server.url + "/readyz").json()["warming"]  # interrupted in the middle of warming
+    assert server.stop() == 0, server.log()
+    assert "terminate called" not in server.log()
