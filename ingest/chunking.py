@@ -3,7 +3,8 @@
 Q&A pairs (Q:/A: blocks, "Question<TAB>Answer" sheets, FAQ questions) become one chunk each; tables stay
 whole with their header (long ones are cut between rows, header repeated); prose is cut into sections
 at headings and then, if long, at paragraph or sentence boundaries with the section title repeated on
-every piece. In multi-partnership booklets each profile's chunks carry that partnership's name.
+every piece. In multi-partnership booklets each profile's chunks carry that partnership's name. Slides
+(pages the loader marks as slides) are one chunk each, whatever their text looks like.
 
 Metadata values are Chroma-compatible scalars: "" for no section/question, -1 for no page.
 """
@@ -13,6 +14,7 @@ from langchain_core.documents import Document
 
 from ingest.chunkers.blocks import Block, parse_blocks, reflow_wrapped_lines
 from ingest.chunkers.sections import SectionBuilder, Unit
+from ingest.chunkers.splitting import split_with_title
 from ingest.loaders import Page
 from ingest.metadata import DocMeta
 
@@ -21,17 +23,34 @@ METADATA_KEYS = (
     "page", "chunk_index", "question", "chunk_type",
 )
 CHUNK_TYPES = {"qa", "table", "section", "slide"}
+SLIDE_MAX_CHARS = 4000  # only a slide longer than this (a pasted essay in the notes) is cut, title on every piece
+SLIDE_TITLE_MAX_CHARS = 200  # the longest slide title the heading rules accept; a longer one is body text
 
 
 def chunk_pages(pages: list[Page], meta: DocMeta) -> list[Document]:
     """Chunk a loaded document. Empty or whitespace-only chunks are never returned."""
+    units: list[Unit] = []
     blocks: list[Block] = []
     for page in pages:
+        if page.slide:
+            units += _slide_units(page, meta)
+            continue
         # Pages with a number come from PDFs, whose lines are visual lines: rejoin wrapped paragraphs.
         text = reflow_wrapped_lines(page.text) if page.number is not None else page.text
         blocks.extend(parse_blocks(text, page.number))
-    units = [u for u in SectionBuilder(blocks, meta).build() if u.text.strip()]
+    units += SectionBuilder(blocks, meta).build()
+    units = [u for u in units if u.text.strip()]
     return [_document(unit, index, meta) for index, unit in enumerate(units)]
+
+
+def _slide_units(page: Page, meta: DocMeta) -> list[Unit]:
+    """One chunk per slide: title (its section), body and notes."""
+    title, body = page.title.strip(), page.text.strip()
+    if len(title) > SLIDE_TITLE_MAX_CHARS:
+        title, body = "", f"{title}\n{body}".strip()
+    pieces = split_with_title(title, body, SLIDE_MAX_CHARS) if body else [title]
+    partnership = meta.partnerships[0] if meta.partnerships else ""
+    return [Unit(piece, title, "slide", page.number, partnership) for piece in pieces]
 
 
 def _document(unit: Unit, index: int, meta: DocMeta) -> Document:

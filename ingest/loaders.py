@@ -1,7 +1,7 @@
 """Read a file into pages of text, refusing unusable files with a message that says why.
 
 Text files become one page with number None; PDFs keep their 1-based page numbers so citations can
-point at a page.
+point at a page; PowerPoint decks become one page per slide, numbered by slide and marked as slides.
 """
 from __future__ import annotations
 
@@ -11,17 +11,21 @@ from pathlib import Path
 
 from assistant.errors import IngestError
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf", ".docx"}
+SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf", ".docx", ".pptx"}
 TEXT_SUFFIXES = {".txt", ".md"}
 _MB = 1024 * 1024
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a Compound File: old .doc/.ppt, or an encrypted Office file
 
 
 @dataclass(frozen=True)
 class Page:
-    """Text of one page (PDF) or of a whole text file (number None)."""
+    """Text of one page (PDF), of a whole text file (number None) or of one slide (`slide`: number is the
+    slide number, `title` the slide title, `text` the rest of the slide then its speaker notes)."""
 
     text: str
     number: int | None
+    slide: bool = False
+    title: str = ""
 
 
 def load_pages(path: Path, max_bytes: int | None = None) -> list[Page]:
@@ -50,6 +54,8 @@ def load_pages(path: Path, max_bytes: int | None = None) -> list[Page]:
         return _load_pdf(path, data)
     if suffix == ".docx":
         return [Page(text=_docx_text(data), number=None)]
+    if suffix == ".pptx":
+        return _load_pptx(data)
     text = decode_text(data)
     if not text.strip():
         raise IngestError("file contains only whitespace")
@@ -157,3 +163,66 @@ def _docx_text(data: bytes) -> str:
     if not text.strip():
         raise IngestError("Word document has no text")
     return text
+
+
+def _load_pptx(data: bytes) -> list[Page]:
+    """One page per slide that has text: its title, then every text frame and table row in the slide's
+    reading order (the shape order PowerPoint's reading-order pane and screen readers use; groups
+    included), then its speaker notes. Slides keep their number in the deck even when one is skipped."""
+    from io import BytesIO
+    from zipfile import BadZipFile
+
+    import pptx
+
+    if data.startswith(_OLE_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise IngestError("PowerPoint file is encrypted (password protected); remove the password and ingest again")
+        raise IngestError("PowerPoint file is in the old binary .ppt format, not .pptx; save it as .pptx")
+    if not data.startswith(b"PK"):
+        raise IngestError("not a PowerPoint .pptx file: it is not a zip archive (another kind of file renamed .pptx?)")
+    try:
+        deck = pptx.Presentation(BytesIO(data))
+        pages: list[Page] = []
+        for number, slide in enumerate(deck.slides, start=1):
+            title_shape = slide.shapes.title
+            title = " ".join(_frame_lines(title_shape.text_frame)) if title_shape is not None else ""
+            skip = title_shape.shape_id if title_shape is not None else None
+            lines = [line for shape in slide.shapes if shape.shape_id != skip for line in _shape_lines(shape)]
+            if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+                notes = _frame_lines(slide.notes_slide.notes_text_frame)
+                if notes:
+                    lines += ["", "Speaker notes:", *notes]
+            text = normalise_newlines("\n".join(lines)).strip()
+            if title or text:
+                pages.append(Page(text=text, number=number, slide=True, title=normalise_newlines(title)))
+        slides = len(deck.slides)
+    except Exception as exc:  # noqa: BLE001
+        # As with pypdf: a damaged zip or its XML raises many types (BadZipFile, KeyError, lxml errors...).
+        if isinstance(exc, ValueError) and "is not a PowerPoint file" in str(exc):
+            raise IngestError("not a PowerPoint presentation: the zip archive holds another kind of document "
+                              "(a Word or Excel file renamed .pptx?)") from exc
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        if isinstance(exc, BadZipFile):
+            reason = f"damaged zip archive ({reason})"
+        raise IngestError(f"corrupt or truncated PowerPoint file: {reason}") from exc
+    if not slides:
+        raise IngestError("PowerPoint presentation has no slides")
+    if not pages:
+        raise IngestError("PowerPoint presentation has no text on any slide — only pictures? (text in images is not read)")
+    return pages
+
+
+def _shape_lines(shape) -> list[str]:
+    from pptx.shapes.group import GroupShape
+
+    if isinstance(shape, GroupShape):
+        return [line for child in shape.shapes for line in _shape_lines(child)]
+    if getattr(shape, "has_table", False):
+        rows = [[" ".join(_frame_lines(c.text_frame)) for c in row.cells if not c.is_spanned] for row in shape.table.rows]
+        return [" | ".join(cells) for cells in rows if any(cells)]
+    return _frame_lines(shape.text_frame) if shape.has_text_frame else []
+
+
+def _frame_lines(frame) -> list[str]:
+    """Non-blank paragraphs of a text frame; a line break inside a paragraph (\\v) starts a new line."""
+    return [line.strip() for p in frame.paragraphs for line in p.text.split("\v") if line.strip()]

@@ -32,7 +32,7 @@ def test_markdown_is_supported(tmp_path):
     path = tmp_path / "readme.md"
     path.write_text("# Title\n\nSome text.\n", encoding="utf-8")
     assert load_pages(path)[0].text.startswith("# Title")
-    assert SUPPORTED_SUFFIXES >= {".txt", ".md", ".pdf"}
+    assert SUPPORTED_SUFFIXES >= {".txt", ".md", ".pdf", ".docx", ".pptx"}
 
 
 def test_unsupported_type_names_the_suffix_and_the_supported_ones(tmp_path):
@@ -40,7 +40,7 @@ def test_unsupported_type_names_the_suffix_and_the_supported_ones(tmp_path):
     path.write_text("data")
     message = _error(path)
     assert "unsupported file type '.xyz'" in message
-    assert "(supported: .docx, .md, .pdf, .txt)" in message
+    assert "(supported: .docx, .md, .pdf, .pptx, .txt)" in message
 
 
 def test_empty_file(tmp_path):
