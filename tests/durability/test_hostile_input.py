@@ -100,7 +100,7 @@ NASTY = {
     "photo renamed.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "NUL bytes"),
     "mixed-encodings.txt": ("Budget for 2024: ".encode() + "café £5".encode("latin-1") + " – ok".encode(), "not valid UTF-8 text (byte 0xe9 at offset 20)"),
     "nul.md": (b"# Notes\n\nThe board\x00meets termly.\n", "contains NUL bytes"),
-    "slides.pptx": (b"PK\x03\x04 not supported", "unsupported file type '.pptx'"),
+    "slides.pptx": (b"PK\x03\x04 not supported", "corrupt or truncated PowerPoint file"),
 }
 GOOD_NEW = {
     "governors notes — Ealing ü 文档.md": "# Governors notes\n\nThe Ealing governors forum meets in the Town Hall every half term.\n",
