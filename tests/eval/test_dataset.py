@@ -127,3 +127,96 @@ def test_missing_sources_unknown_suffix_and_broken_files(tmp_path):
 def test_jsonl_and_yaml_load_the_same_items(tmp_path):
     lines = "\n".join(json.dumps(i.model_dump(exclude_defaults=True)) for i in ITEMS[:5])
     assert load_dataset(write(tmp_path, "same.jsonl", lines)) == ITEMS[:5]
+
+
+# -- split, history and passage ------------------------------------------------------------------------
+def test_bundled_items_default_to_dev_and_passages_never_on_declines():
+    assert all(i.split in ("dev", "test") for i in ITEMS)
+    assert all(i.passage is None for i in ITEMS if i.kind == "decline")
+
+
+def test_split_history_and_passage_fields(tmp_path):
+    path = write(tmp_path, "new.yaml", """
+items:
+  - {id: plain, kind: qa, question: "Is it all or nothing?", reference: R, facts: ["values and guiding principles"],
+     sources: [ealing-elp-qa-briefings-2017-11.txt], origin: o}
+  - id: follow-up
+    kind: qa
+    split: test
+    question: "and is it all or nothing?"
+    history:
+      - {role: user, content: "Tell me about the Ealing Learning Partnership"}
+      - {role: assistant, content: "It is a partnership of Ealing schools [1]."}
+    reference: R
+    facts: ["values and guiding principles"]
+    passage: "Schools need to decide if they   subscribe to the VALUES and guiding principles"
+    sources: [ealing-elp-qa-briefings-2017-11.txt]
+    origin: o
+""")
+    plain, follow = load_dataset(path, corpus_dir=CORPUS)
+    assert plain.split == "dev" and plain.history is None and plain.passage is None
+    assert follow.split == "test"
+    assert [(t.role, t.content) for t in follow.history] == [
+        ("user", "Tell me about the Ealing Learning Partnership"),
+        ("assistant", "It is a partnership of Ealing schools [1]."),
+    ]
+    from assistant.models import Message
+
+    assert all(isinstance(t, Message) for t in follow.history), "Assistant.ask takes the turns as they are"
+    # Defaults are left out of a dump, so an item written back looks as it was typed.
+    assert "split" not in plain.model_dump(exclude_defaults=True)
+
+
+def test_bad_split_role_passages_and_facts_are_listed_with_item_ids(tmp_path):
+    path = write(tmp_path, "bad.yaml", """
+items:
+  - {id: bad-split, kind: qa, split: train, question: "Q?", reference: R, facts: ["yes"],
+     sources: [ealing-elp-qa-briefings-2017-11.txt], origin: o}
+  - {id: bad-role, kind: qa, question: "Q?", reference: R, facts: ["yes"], sources: [ealing-elp-qa-briefings-2017-11.txt],
+     origin: o, history: [{role: user, content: "hi"}, {role: system, content: "be brief"}]}
+  - {id: bad-turn, kind: qa, question: "Q?", reference: R, facts: ["yes"], sources: [ealing-elp-qa-briefings-2017-11.txt],
+     origin: o, history: [{role: user, text: "hi"}]}
+  - {id: passage-elsewhere, kind: qa, question: "Q?", reference: R, facts: ["yes"],
+     passage: "Any surplus generated from traded services", sources: [ealing-elp-qa-briefings-2017-11.txt], origin: o}
+  - {id: passage-invented, kind: qa, question: "Q?", reference: R, facts: ["yes"],
+     passage: "schools need to decide nothing at all", sources: [ealing-elp-qa-briefings-2017-11.txt], origin: o}
+  - {id: decline-with-passage, kind: decline, question: "Q?", reference: R, origin: o, passage: "anything"}
+  - {id: fact-not-in-source, kind: fact, question: "Q?", reference: R, facts: ["values and guiding principles", "£999,999"],
+     sources: [ealing-elp-qa-briefings-2017-11.txt], origin: o}
+  - {id: computed-ok, kind: calc, computed: true, question: "Q?", reference: R, facts: ["£999,999"],
+     sources: [ealing-elp-qa-briefings-2017-11.txt], origin: o}
+  - {id: blank-passage, kind: qa, question: "Q?", reference: R, facts: ["yes"], passage: "  ",
+     sources: [ealing-elp-qa-briefings-2017-11.txt], origin: o}
+""")
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(path, corpus_dir=CORPUS)
+    problems = caught.value.problems
+    text = "\n".join(problems)
+    assert "bad-split: split" in text and "'dev' or 'test'" in text
+    assert "bad-role: history.1.role" in text and "'user' or 'assistant'" in text
+    assert "bad-turn: history.0.content" in text and "bad-turn: history.0.text" in text
+    assert any(p.startswith("passage-invented: passage 'schools need to decide nothing at all' does not occur in "
+                            "ealing-elp-qa-briefings-2017-11.txt") for p in problems)
+    assert "passage-elsewhere: passage" in text, "a passage of the prospectus is not in this item's source"
+    assert "decline-with-passage:" in text and "decline items have no passage" in text
+    assert "fact-not-in-source: fact '£999,999' does not occur" in text
+    assert "fact-not-in-source: fact 'values and guiding principles'" not in text
+    assert "computed-ok" not in text, "computed figures are not looked for in the source"
+    assert "blank-passage: passage" in text
+    # Without a corpus folder the text checks cannot run; the schema checks still do.
+    with pytest.raises(DatasetError) as schema_only:
+        load_dataset(path)
+    assert not any("does not occur" in p for p in schema_only.value.problems)
+    assert any(p.startswith("bad-role:") for p in schema_only.value.problems)
+
+
+def test_passages_are_matched_as_facts_are(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "doc.txt").write_text("The fee is “£3.36”\nper pupil — agreed by Heads’ Forum.", encoding="utf-8")
+    path = write(tmp_path, "d.yaml", """
+items:
+  - {id: quoted, kind: fact, question: "Q?", reference: R, facts: ["£3.36"], sources: [doc.txt], origin: o,
+     passage: "the fee is \\"£3.36\\" per pupil - agreed by heads' forum"}
+""")
+    assert load_dataset(path, corpus_dir=corpus)[0].passage.startswith("the fee")

@@ -4,15 +4,19 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from assistant.models import Answer, Citation
+from assistant.models import Answer, Citation, Message
 from eval.metrics import (
     CitedSource,
     aggregate,
     citation_precision,
     fact_coverage,
     fact_found,
+    first_sentence,
     invented_citations,
+    lead_fact,
     missing_facts,
+    passage_found,
+    passage_rank,
     percentile,
     ranked_sources,
     recall_at,
@@ -201,3 +205,202 @@ def test_aggregate_by_variant_compares_verbatim_and_paraphrased_pairs():
     assert summary["by_variant"]["paraphrase"]["pass_rate"] == 0.0
     assert summary["by_kind"]["qa"]["pass_rate"] == 0.5
     assert aggregate(results[:1])["by_variant"].keys() == {"verbatim"}
+
+
+# -- first sentence and lead_fact_rate -----------------------------------------------------------------
+@pytest.mark.parametrize("text, first", [
+    ("£3.36 per pupil. The rest follows.", "£3.36 per pupil."),
+    ("  \n It costs £3.36 per pupil [1]. Then more.", "It costs £3.36 per pupil [1]."),
+    ("Yes.[1] Schools need to decide.", "Yes."),
+    ("Yes. Schools need to decide.", "Yes."),
+    ("No! Never.", "No!"),
+    ("Is it? Perhaps.", "Is it?"),
+    ("Small schools, e.g. one-form entry, pay £1,050.5 a year. Others pay more.",
+     "Small schools, e.g. one-form entry, pay £1,050.5 a year."),
+    ("Core services (i.e. The Offer) are included. Traded ones are not.", "Core services (i.e. The Offer) are included."),
+    ("It costs approx. £3 per pupil. More.", "It costs approx. £3 per pupil."),
+    ("Peer review, CPD etc. are in the core. Then.", "Peer review, CPD etc. are in the core."),
+    ("The core offer includes:\n- peer review\n- CPD", "The core offer includes:"),
+    ("1. Decide to join. 2. Pay.", "1. Decide to join."),
+    ('The sheet says "yes." Then it explains.', 'The sheet says "yes."'),
+    ("No full stop at all", "No full stop at all"),
+    ("Ends with a marker. [2] Next sentence.", "Ends with a marker."),
+    ("", ""),
+])
+def test_first_sentence(text, first):
+    assert first_sentence(text) == first
+
+
+def test_lead_fact_rate_counts_answered_answerable_items_whose_first_sentence_has_a_fact():
+    qa, calc, dec = ITEMS[0], ITEMS[2], ITEMS[4]
+    leads = score_item(calc, "It is £4,467 [1]. That is the net position.", True, [], [TABLE], 0.1)
+    buried = score_item(qa, "The partnership has a core offer.\nIt rests on values and guiding principles [1].",
+                        True, [], [QA], 0.1)
+    declined = score_item(qa, "I can't answer: values and guiding principles are not covered.", False, [], [QA], 0.1)
+    declining = score_item(dec, "I can't answer that.", False, [], [QA], 0.1)
+    assert leads.scores["lead_fact_rate"] == 1.0 and buried.scores["lead_fact_rate"] == 0.0
+    assert declined.scores["lead_fact_rate"] is None, "only answered items count"
+    assert declining.scores["lead_fact_rate"] is None
+    assert aggregate([leads, buried, declined, declining])["overall"]["lead_fact_rate"] == 0.5
+    # Any one fact in the first sentence is enough; regex facts count too.
+    assert lead_fact(["£4,467", "scenario 2"], "Under scenario 2 the figure differs. It is £4,467.")
+    assert lead_fact(["re:\\byes\\b"], "Yes. Schools need to decide.")
+    assert not lead_fact(["£3.36"], "The rate is set per pupil. It is £3.36.")
+
+
+# -- passage-level retrieval ---------------------------------------------------------------------------
+PASSAGE_ITEM = EvalItem(id="qa-passage", kind="qa", question="Is it all or nothing?", reference="Yes.",
+                        facts=["values and guiding principles"], sources=[QA], origin="hand-made",
+                        passage="subscribe to the  VALUES and guiding principles")
+
+
+def chunks(*pairs):
+    return [Document(page_content=text, metadata={"source": source}) for source, text in pairs]
+
+
+# The item's source comes first, but the chunk that answers is only third.
+RANKED = chunks((QA, "Why is ELP only for one year? The commitment is for one year."),
+                ("other.txt", "Peer review triads and capacity."),
+                (QA, "Yes. Schools need to decide if they subscribe to the values and guiding principles of ELP."),
+                (TABLE, "£4,467"))
+
+
+def test_passage_rank_normalises_like_facts():
+    texts = [d.page_content for d in RANKED]
+    assert passage_rank(PASSAGE_ITEM.passage, texts) == 3
+    assert passage_rank("Subscribe to the ‘values’ and guiding principles", ["they subscribe to the 'values' and guiding\nprinciples"]) == 1
+    assert passage_rank("high challenge - low threat", ["High Challenge – Low Threat"]) == 1
+    assert passage_rank("not there", texts) is None and passage_rank("x", []) is None
+    assert passage_found("£3.36 per pupil", "costs £3.36  per\tpupil") and not passage_found("£3.36", "£3.3")
+
+
+def test_recall_and_mrr_are_passage_level_when_the_item_has_a_passage():
+    sources = [d.metadata["source"] for d in RANKED]
+    result = score_item(PASSAGE_ITEM, "Yes [1].", True, [], sources, 0.1, passage_ranks={"final": 3})
+    assert result.scores["recall_at_1"] == 0.0, "the source is first but the passage is in the third chunk"
+    assert result.scores["recall_at_5"] == 1.0
+    assert result.scores["mrr"] == pytest.approx(1 / 3)
+    assert result.scores["source_recall_at_5"] == 1.0
+    assert result.passage_ranks == {"final": 3}
+    # The same item without a passage keeps the source-level figures.
+    no_passage = PASSAGE_ITEM.model_copy(update={"passage": None})
+    source_level = score_item(no_passage, "Yes [1].", True, [], sources, 0.1)
+    assert source_level.scores["recall_at_1"] == 1.0 and source_level.scores["mrr"] == 1.0
+    assert source_level.passage_ranks == {}
+    # Rank 6 is outside recall@5; not retrieved (or no ranks at all) is a miss everywhere.
+    sixth = score_item(PASSAGE_ITEM, "Yes.", True, [], sources, 0.1, passage_ranks={"vector": 2, "final": 6})
+    assert (sixth.scores["recall_at_1"], sixth.scores["recall_at_5"], sixth.scores["mrr"]) == (0.0, 0.0, pytest.approx(1 / 6))
+    for ranks in ({"final": None}, {}, None):
+        miss = score_item(PASSAGE_ITEM, "Yes.", True, [], sources, 0.1, passage_ranks=ranks)
+        assert (miss.scores["recall_at_1"], miss.scores["recall_at_5"], miss.scores["mrr"]) == (0.0, 0.0, 0.0)
+        assert miss.scores["source_recall_at_5"] == 1.0
+    first = score_item(PASSAGE_ITEM, "Yes.", True, [], sources, 0.1, passage_ranks={"lexical": None, "final": 1})
+    assert (first.scores["recall_at_1"], first.scores["mrr"]) == (1.0, 1.0)
+
+
+def test_source_recall_at_5_is_source_level_for_every_answerable_item():
+    missing = score_item(ITEMS[2], "£4,467", True, [], ["a", "b", "c", "d", "e", TABLE], 0.1)
+    assert missing.scores["source_recall_at_5"] == 0.0 and missing.scores["recall_at_5"] == 0.0
+    assert score_item(ITEMS[4], "no", False, [], [QA], 0.1).scores["source_recall_at_5"] is None
+
+
+class RecordingAnswerer:
+    """Records every call; retrieves RANKED for every question."""
+
+    def __init__(self, standalone=True):
+        self.asked, self.retrieved = [], []
+        if standalone:
+            self.standalone_question = self._standalone
+
+    def _standalone(self, question, history):
+        assert all(isinstance(m, Message) for m in history)
+        return f"{history[-2].content} {question}"
+
+    def ask(self, question, history=None, filters=None):
+        self.asked.append((question, history))
+        return Answer(answer="Schools subscribe to the values and guiding principles [1].", grounded=True,
+                      citations=[Citation(n=1, source=QA, title="t", snippet="s")])
+
+    def retrieve(self, question, filters=None):
+        self.retrieved.append(question)
+        return RANKED
+
+
+FOLLOW_UP = EvalItem(id="qa-follow-up", kind="qa", question="and is it all or nothing?", reference="Yes.",
+                     facts=["values and guiding principles"], sources=[QA], origin="hand-made",
+                     history=[{"role": "user", "content": "What is the ELP core offer?"},
+                              {"role": "assistant", "content": "The core offer is peer review [1]."}])
+
+
+def test_runner_asks_with_history_and_retrieves_the_standalone_question():
+    fake = RecordingAnswerer()
+    run = evaluate(fake, [FOLLOW_UP, ITEMS[0]], name="recording")
+    (q1, h1), (q2, h2) = fake.asked
+    assert q1 == FOLLOW_UP.question and [(m.role, m.content) for m in h1] == [
+        ("user", "What is the ELP core offer?"), ("assistant", "The core offer is peer review [1].")]
+    assert q2 == ITEMS[0].question and h2 is None, "no history: history=None, as a first question"
+    assert fake.retrieved == ["What is the ELP core offer? and is it all or nothing?", ITEMS[0].question]
+    assert run.results[0].history == [{"role": "user", "content": "What is the ELP core offer?"},
+                                      {"role": "assistant", "content": "The core offer is peer review [1]."}]
+    # An answerer without standalone_question is retrieved on the question itself.
+    plain = RecordingAnswerer(standalone=False)
+    evaluate(plain, [FOLLOW_UP], name="plain")
+    assert plain.retrieved == [FOLLOW_UP.question] and plain.asked[0][1] == FOLLOW_UP.history
+
+
+def test_runner_without_a_trace_ranks_the_passage_in_the_final_retrieval():
+    run = evaluate(RecordingAnswerer(), [PASSAGE_ITEM, ITEMS[0]], name="no-trace")
+    with_passage, without = run.results
+    assert with_passage.passage_ranks == {"final": 3} and without.passage_ranks == {}
+    assert with_passage.scores["recall_at_1"] == 0.0 and with_passage.scores["mrr"] == pytest.approx(1 / 3)
+    assert without.scores["recall_at_1"] == 1.0, "source-level: qa.txt is the first source"
+    assert run.summary["overall"]["stage_recall_at_5"] == {"final": 1.0}
+
+
+class TracingAnswerer(RecordingAnswerer):
+    """Exposes the ranking after each retrieval stage; the last is the final one."""
+
+    def __init__(self):
+        super().__init__()
+        self.traced = []
+
+    def retrieval_trace(self, question, filters=None):
+        self.traced.append(question)
+        answering = RANKED[2]
+        filler = [Document(page_content=f"filler {i}", metadata={"source": "other.txt"}) for i in range(8)]
+        return {
+            "lexical": filler[:6] + [answering],    # rank 7: outside the first 5
+            "vector": [],                             # not retrieved at all
+            "fused": filler[:1] + [answering],        # rank 2
+            "final": [answering] + RANKED[:2],        # rank 1
+        }
+
+
+def test_stage_ranks_come_from_retrieval_trace():
+    fake = TracingAnswerer()
+    follow_up_with_passage = FOLLOW_UP.model_copy(update={"id": "qa-follow-up-passage", "passage": PASSAGE_ITEM.passage})
+    run = evaluate(fake, [PASSAGE_ITEM, follow_up_with_passage, ITEMS[0]], name="tracing")
+    first, follow, plain = run.results
+    assert first.passage_ranks == {"lexical": 7, "vector": None, "fused": 2, "final": 1}
+    assert list(first.passage_ranks) == ["lexical", "vector", "fused", "final"], "stage order is kept"
+    assert first.scores["recall_at_1"] == 1.0 and first.scores["mrr"] == 1.0
+    assert first.retrieved_sources == [QA, "other.txt"], "retrieved sources are the final stage's"
+    assert fake.traced[1] == "What is the ELP core offer? and is it all or nothing?", "follow-ups: the standalone question"
+    assert plain.passage_ranks == {}
+    summary = run.summary["overall"]
+    assert summary["stage_recall_at_5"] == {"lexical": 0.0, "vector": 0.0, "fused": 1.0, "final": 1.0}
+    assert summary["recall_at_1"] == 1.0
+    payload_item = run.to_dict()["items"][0]
+    assert payload_item["passage_ranks"] == {"lexical": 7, "vector": None, "fused": 2, "final": 1}
+
+
+def test_aggregate_by_split():
+    test_item = ITEMS[2].model_copy(update={"split": "test"})
+    results = [score_item(ITEMS[0], "nothing", True, [], [QA], 0.1),
+               score_item(test_item, "£4,467", True, [], [TABLE], 0.1)]
+    summary = aggregate(results)
+    assert summary["by_split"]["dev"]["items"] == 1 and summary["by_split"]["dev"]["pass_rate"] == 0.0
+    assert summary["by_split"]["test"]["items"] == 1 and summary["by_split"]["test"]["pass_rate"] == 1.0
+    assert summary["overall"]["pass_rate"] == 0.5
+    assert list(aggregate(results[:1])["by_split"]) == ["dev"]
+    assert results[1].split == "test"
