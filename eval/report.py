@@ -22,11 +22,14 @@ RATE_METRICS = [m for m in ALL_METRICS if m not in LOWER_IS_BETTER]
 ANSWER_CHARS = 600
 
 
-def build_payload(dataset: str, runs: list[SystemRun], threshold_failures: list[str] | None = None) -> dict:
-    """Every figure of the run, JSON-ready: what `--json` prints and what the report folder keeps."""
+def build_payload(dataset: str, runs: list[SystemRun], threshold_failures: list[str] | None = None,
+                  split: str = "all") -> dict:
+    """Every figure of the run, JSON-ready: what `--json` prints and what the report folder keeps.
+    `split` is the items selected (`--split`): dev, test or all; each system also has `by_split`."""
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "dataset": dataset,
+        "split": split,
         "items": len(runs[0].results) if runs else 0,
         "metrics": {"higher_is_better": RATE_METRICS, "lower_is_better": list(LOWER_IS_BETTER)},
         "systems": {run.name: run.to_dict() for run in runs},
@@ -70,6 +73,32 @@ def _groups(system: dict) -> list[tuple[str, dict]]:
     return list(system["by_kind"].items()) + [(f"qa {v}", s) for v, s in system.get("by_variant", {}).items()]
 
 
+def _split_columns(system: dict) -> list[tuple[str, dict]]:
+    """(label, summary) per split present (dev, test), then all the selected items."""
+    return list(system.get("by_split", {}).items()) + [("all", system["overall"])]
+
+
+def _stages(items: list[dict]) -> list[str]:
+    """Retrieval stage names in the order the items report them (the last one is the final ranking)."""
+    return list(dict.fromkeys(stage for i in items for stage in i.get("passage_ranks", {})))
+
+
+def lost_misses(system: dict) -> list[dict]:
+    """Answerable items with a passage whose final passage rank is not 1 (including not retrieved)."""
+    out = []
+    for item in system["items"]:
+        ranks = item.get("passage_ranks") or {}
+        if item["kind"] != "decline" and item.get("passage") is not None:
+            final = list(ranks.values())[-1] if ranks else None
+            if final != 1:
+                out.append(item)
+    return out
+
+
+def fmt_rank(rank) -> str:
+    return "–" if rank is None else str(rank)
+
+
 def _table(title: str, columns: list[tuple[str, dict]]) -> Table:
     table = Table(title=title)
     table.add_column("metric", no_wrap=True, min_width=18)
@@ -84,8 +113,10 @@ def _table(title: str, columns: list[tuple[str, dict]]) -> Table:
 def print_console(payload: dict, console: Console) -> None:
     systems = payload["systems"]
     ours = systems["assistant"]
-    console.print(_table(f"Assistant — {payload['items']} items from {payload['dataset']}",
-                         [("overall", ours["overall"])] + list(ours["by_kind"].items())))
+    selected = "" if payload.get("split", "all") == "all" else f" (split {payload['split']})"
+    console.print(_table(f"Assistant — {payload['items']} items{selected} from {payload['dataset']}: by split",
+                         [(f"{label}", summary) for label, summary in _split_columns(ours)]))
+    console.print(_table("Assistant by kind", [("overall", ours["overall"])] + list(ours["by_kind"].items())))
     if ours.get("by_variant"):
         console.print(_table("Documented Q&A pairs: verbatim vs paraphrased", list(ours["by_variant"].items())))
     if "baseline" in systems:
@@ -97,12 +128,50 @@ def print_console(payload: dict, console: Console) -> None:
             a, b = ours["overall"][m], base[m]
             side.add_row(m, fmt(m, a), fmt(m, b), fmt_delta(m, None if a is None or b is None else a - b))
         console.print(side)
+    _print_lost(ours, console)
     failing = [i for i in ours["items"] if not i["passed"]]
     if failing:
         console.print(f"[bold]{len(failing)} failing item(s):[/] " + ", ".join(i["id"] for i in failing[:25])
                       + (" …" if len(failing) > 25 else ""), highlight=False)
     for message in payload["threshold_failures"]:
         console.print(f"[bold red]FAIL[/] {message}", highlight=False)
+
+
+CONSOLE_MISSES = 30
+
+
+def _print_lost(system: dict, console: Console) -> None:
+    """Passage recall@5 per retrieval stage, and each passage item not ranked first: its rank per stage."""
+    stages = _stages(system["items"])
+    if not stages:
+        return
+    columns = _split_columns(system)
+    console.print("[bold]Passage recall@5 per retrieval stage[/] (items with a passage; the last stage is the "
+                  "final ranking)", highlight=False)
+    recall = Table()
+    recall.add_column("stage", no_wrap=True)
+    for label, _ in columns:
+        recall.add_column(label, justify="right", no_wrap=True)
+    for stage in stages:
+        recall.add_row(stage, *(fmt("rate", summary.get("stage_recall_at_5", {}).get(stage)) for _, summary in columns))
+    console.print(recall)
+    lost = lost_misses(system)
+    if not lost:
+        console.print("Every passage is the first chunk of the final ranking.")
+        return
+    console.print(f"[bold]Where misses are lost:[/] {len(lost)} passage(s) not ranked first — the rank after each "
+                  "stage (– = not retrieved)", highlight=False)
+    table = Table()
+    table.add_column("item", no_wrap=True)
+    table.add_column("split", no_wrap=True)
+    for stage in stages:
+        table.add_column(stage, justify="right", no_wrap=True)
+    for item in lost[:CONSOLE_MISSES]:
+        ranks = item.get("passage_ranks", {})
+        table.add_row(item["id"], item.get("split", "dev"), *(fmt_rank(ranks.get(stage)) for stage in stages))
+    console.print(table)
+    if len(lost) > CONSOLE_MISSES:
+        console.print(f"… and {len(lost) - CONSOLE_MISSES} more (all of them in the --report page and --json).")
 
 
 # -- report folder ---------------------------------------------------------------------------------------
@@ -197,12 +266,19 @@ def _markdown(payload: dict, previous: dict | None, delta: dict, charts: list[Pa
         if previous:
             row += f" {fmt_delta(m, delta.get(m))} |"
         lines.append(row)
+    splits = _split_columns(ours)
+    lines += ["", "## By split: dev (tuned on) and test (held out) (assistant)", "",
+              "| metric | " + " | ".join(f"{label} ({summary['items']})" for label, summary in splits) + " |",
+              "|---|" + "---:|" * len(splits)]
+    for m in ALL_METRICS:
+        lines.append(f"| {m} | " + " | ".join(fmt(m, summary[m]) for _, summary in splits) + " |")
     groups = _groups(ours)
     lines += ["", "## By kind, and Q&A pairs verbatim vs paraphrased (assistant)", "",
               "| metric | " + " | ".join(f"{label} ({summary['items']})" for label, summary in groups) + " |",
               "|---|" + "---:|" * len(groups)]
     for m in ALL_METRICS:
         lines.append(f"| {m} | " + " | ".join(fmt(m, summary[m]) for _, summary in groups) + " |")
+    lines += _lost_markdown(ours)
     lines += ["", "## Charts", ""] + [f"![{c.stem.replace('_', ' ')}]({c.name})" for c in charts]
     failing = [i for i in ours["items"] if not i["passed"]]
     lines += ["", f"## Failing items ({len(failing)} of {len(ours['items'])})", ""]
@@ -211,9 +287,17 @@ def _markdown(payload: dict, previous: dict | None, delta: dict, charts: list[Pa
     for item in failing:
         answer = item["answer"] if len(item["answer"]) <= ANSWER_CHARS else item["answer"][:ANSWER_CHARS] + " …"
         quoted = "\n".join("> " + ln for ln in (answer or "(no answer)").splitlines())
+        extra = ["- **Earlier turns:** " + " / ".join(f"{t['role']}: {t['content']}" for t in item["history"])] \
+            if item.get("history") else []
+        if item.get("passage") is not None:
+            ranks = item.get("passage_ranks") or {}
+            extra.append(f"- **Passage:** “{item['passage']}” — rank per stage: "
+                         + (", ".join(f"{k} {fmt_rank(v)}" for k, v in ranks.items()) or "(not retrieved)"))
         lines += [
             f"### `{item['id']}` ({item['kind']})",
             "",
+            f"- **Split:** {item.get('split', 'dev')}",
+            *extra,
             f"- **Question:** {item['question']}",
             f"- **Expected:** {item['reference']}",
             f"- **What went wrong:** {'; '.join(item['failures'])}",
@@ -227,6 +311,31 @@ def _markdown(payload: dict, previous: dict | None, delta: dict, charts: list[Pa
               "See the README section *Evaluation*: rates are means over the items a metric applies to; "
               "`invented_citations` and `errors` are totals; latencies are per answer."]
     return "\n".join(lines) + "\n"
+
+
+def _lost_markdown(system: dict) -> list[str]:
+    stages = _stages(system["items"])
+    if not stages:
+        return []
+    columns = _split_columns(system)
+    lines = ["", "## Where misses are lost", "",
+             "Items with a `passage`: the share whose passage is in the first 5 chunks after each retrieval "
+             "stage (the last stage is the final ranking), then every such item whose passage is not the "
+             "first chunk of the final ranking, with its rank after each stage (– = not retrieved).", "",
+             "| stage | " + " | ".join(f"{label} ({summary['items']})" for label, summary in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    for stage in stages:
+        lines.append(f"| {stage} | " + " | ".join(fmt("rate", s.get("stage_recall_at_5", {}).get(stage))
+                                                   for _, s in columns) + " |")
+    lost = lost_misses(system)
+    lines += ["", f"{len(lost)} passage(s) not ranked first.", ""]
+    if lost:
+        lines += ["| item | split | " + " | ".join(stages) + " |", "|---|---|" + "---:|" * len(stages)]
+        for item in lost:
+            ranks = item.get("passage_ranks", {})
+            lines.append(f"| `{item['id']}` | {item.get('split', 'dev')} | "
+                         + " | ".join(fmt_rank(ranks.get(stage)) for stage in stages) + " |")
+    return lines
 
 
 def write_report(folder: Path, payload: dict) -> ReportFiles:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from eval.metrics import fact_found, ranked_sources
+from eval.metrics import fact_found, passage_rank, ranked_sources
 from eval.schema import load_dataset
 from integrations.cli.app import app
 from tests.conftest import CORPUS
@@ -121,3 +121,86 @@ def test_eval_before_ingest_says_so(five_items):
     path, _ = five_items
     result = runner.invoke(app, ["eval", "--dataset", str(path)])
     assert result.exit_code == 2 and "partnership ingest" in result.output
+
+
+PASSAGE = "Schools need to decide if they subscribe to the values and guiding principles"
+HISTORY = [{"role": "user", "content": "Why is ELP only for one year?"},
+           {"role": "assistant", "content": "The commitment is for one year in the first instance [1]."}]
+
+
+@pytest.fixture
+def split_items(tmp_path):
+    """The five items, three of them in the test split (one with a passage), plus a dev follow-up."""
+    test_ids = {"ealing-qa-05-verbatim", "calc-elp-net-s2-2fe", "decline-croydon-fee"}
+    records = []
+    for it in load_dataset():
+        if it.id in FIVE:
+            record = it.model_dump(exclude_defaults=True)
+            if it.id in test_ids:
+                record["split"] = "test"
+            if it.id == "ealing-qa-05-verbatim":
+                record["passage"] = PASSAGE
+            records.append(record)
+    records.append({"id": "follow-up-all-or-nothing", "kind": "qa", "question": "and is it all or nothing?",
+                    "history": HISTORY, "reference": "Yes.", "facts": ["values and guiding principles"],
+                    "sources": ["ealing-elp-qa-briefings-2017-11.txt"], "origin": "hand-made follow-up"})
+    path = tmp_path / "split.yaml"
+    path.write_text(yaml.safe_dump({"items": records}), encoding="utf-8")
+    load_dataset(path, corpus_dir=CORPUS)  # the passage really is in the source
+    return path
+
+
+def test_split_runs_only_that_split_and_gates_apply_to_it(indexed_env, assistant, split_items):
+    result = runner.invoke(app, ["eval", "--dataset", str(split_items), "--split", "test", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    ours = payload["systems"]["assistant"]
+    assert payload["split"] == "test" and payload["items"] == 3
+    assert {r["id"] for r in ours["items"]} == {"ealing-qa-05-verbatim", "calc-elp-net-s2-2fe", "decline-croydon-fee"}
+    assert list(ours["by_split"]) == ["test"] and ours["by_split"]["test"] == ours["overall"]
+    qa = next(r for r in ours["items"] if r["id"] == "ealing-qa-05-verbatim")
+    final = passage_rank(PASSAGE, [d.page_content for d in assistant.retrieve(qa["question"])])
+    assert qa["passage"] == PASSAGE and qa["passage_ranks"], "every passage item gets its rank per stage"
+    assert list(qa["passage_ranks"].values())[-1] == final, "the last stage is the final ranking"
+    assert qa["scores"]["recall_at_1"] == (1.0 if final == 1 else 0.0)
+    assert qa["scores"]["mrr"] == (1 / final if final else 0.0)
+    assert set(ours["overall"]["stage_recall_at_5"]) == set(qa["passage_ranks"])
+
+    # The fact item is in dev only: a gate on it cannot be measured on the test split, and fails.
+    gated = runner.invoke(app, ["eval", "--dataset", str(split_items), "--split", "test",
+                                "--fail-under", "fact.pass_rate=0", "--fail-under", "lead_fact_rate=0"])
+    assert gated.exit_code == 1 and "fact.pass_rate could not be measured" in gated.output, gated.output
+    assert "lead_fact_rate" not in gated.output.split("Evaluation below threshold")[1]
+    ok = runner.invoke(app, ["eval", "--dataset", str(split_items), "--split", "dev", "--fail-under", "fact.pass_rate=0"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_follow_ups_are_asked_with_their_history(indexed_env, assistant, split_items):
+    from assistant.models import Message
+
+    result = runner.invoke(app, ["eval", "--dataset", str(split_items), "--split", "dev", "--json"])
+    assert result.exit_code == 0, result.output
+    ours = json.loads(result.stdout)["systems"]["assistant"]
+    assert list(ours["by_split"]) == ["dev"] and ours["overall"]["items"] == 3
+    got = next(r for r in ours["items"] if r["id"] == "follow-up-all-or-nothing")
+    history = [Message(**m) for m in HISTORY]
+    answer = assistant.ask("and is it all or nothing?", history=history)
+    assert got["answer"] == answer.answer and got["history"] == HISTORY
+    standalone = assistant.standalone_question("and is it all or nothing?", history)
+    assert standalone != "and is it all or nothing?", "a short follow-up is retrieved with the previous question"
+    assert got["retrieved_sources"] == ranked_sources(d.metadata["source"] for d in assistant.retrieve(standalone))
+
+
+def test_console_shows_dev_test_and_all_and_bad_splits_exit_2(indexed_env, split_items, tmp_path):
+    result = runner.invoke(app, ["eval", "--dataset", str(split_items)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"metric +┃ +dev +┃ +test +┃ +all", result.stdout), result.stdout
+    assert re.search(r"items +│ +3 +│ +3 +│ +6", result.stdout)
+    bad = runner.invoke(app, ["eval", "--dataset", str(split_items), "--split", "train"])
+    assert bad.exit_code == 2 and "--split train: use dev, test or all" in bad.output
+    dev_only = tmp_path / "dev-only.yaml"
+    records = [i.model_copy(update={"split": "dev"}).model_dump(exclude_defaults=True) for i in load_dataset() if i.id in FIVE]
+    assert all("split" not in r for r in records), "dev is the default split"
+    dev_only.write_text(yaml.safe_dump({"items": records}), encoding="utf-8")
+    none = runner.invoke(app, ["eval", "--dataset", str(dev_only), "--split", "test"])
+    assert none.exit_code == 2 and "no items in split test" in none.output

@@ -110,3 +110,78 @@ def test_report_folder_has_markdown_charts_and_the_delta_on_the_second_run(tmp_p
     saved = json.loads((folder / "run.json").read_text())
     assert saved["systems"]["assistant"]["overall"]["calc_exact"] == 1.0
     assert len(list((folder / "history").iterdir())) >= 1
+
+
+def split_run() -> SystemRun:
+    """Two dev and three test items; two of the test items have a passage, one lost at the final stage."""
+    passage = dict(kind="qa", reference="r", facts=["cluster model"], sources=["q.txt"], origin="hand-made",
+                   passage="the cluster model")
+    results = [
+        score_item(item("dev-qa", "qa", ["cluster model"], ["q.txt"]), "The cluster model [1].", True,
+                   [CitedSource(n=1, source="q.txt")], ["q.txt"], 0.1),
+        score_item(item("dev-decline", "decline"), "I can't answer that.", False, [], ["q.txt"], 0.1),
+        score_item(EvalItem(id="test-found", question="q1?", split="test", **passage), "The cluster model.", True,
+                   [], ["q.txt"], 0.1, passage_ranks={"lexical": 4, "vector": 1, "final": 1}),
+        score_item(EvalItem(id="test-lost", question="q2?", split="test", **passage), "Something.", True,
+                   [], ["q.txt", "x.txt"], 0.1, passage_ranks={"lexical": 2, "vector": None, "final": 7}),
+        score_item(item("test-calc", "calc", ["£4,467"], ["t.txt"]).model_copy(update={"split": "test"}),
+                   "£4,467 it is.", True, [], ["t.txt"], 0.1),
+    ]
+    return SystemRun(name="assistant", results=results, summary=aggregate(results))
+
+
+def test_console_and_json_show_dev_and_test_side_by_side_and_where_misses_are_lost():
+    payload = build_payload("d.yaml", [split_run()], split="all")
+    assert payload["split"] == "all"
+    ours = payload["systems"]["assistant"]
+    assert set(ours["by_split"]) == {"dev", "test"}
+    assert ours["by_split"]["dev"]["items"] == 2 and ours["by_split"]["test"]["items"] == 3
+    assert ours["by_split"]["dev"]["pass_rate"] == 1.0 and ours["by_split"]["test"]["pass_rate"] == pytest.approx(2 / 3)
+    assert ours["by_split"]["test"]["recall_at_1"] == pytest.approx(2 / 3), "passage-level for the passage items"
+    assert ours["by_split"]["test"]["source_recall_at_5"] == 1.0
+    assert ours["by_split"]["test"]["stage_recall_at_5"] == {"lexical": 1.0, "vector": 0.5, "final": 0.5}
+    assert ours["overall"]["items"] == 5 and "by_kind" in ours and "by_variant" in ours
+    json.dumps(payload)
+
+    out = io.StringIO()
+    print_console(payload, Console(file=out, width=200, color_system=None))
+    text = out.getvalue()
+    header = next(line for line in text.splitlines() if "metric" in line)
+    assert re.search(r"metric +┃ +dev +┃ +test +┃ +all", header), header
+    assert re.search(r"items +│ +2 +│ +3 +│ +5", text)
+    assert re.search(r"pass_rate +│ +1\.000 +│ +0\.667 +│ +0\.800", text)
+    assert re.search(r"lead_fact_rate +│", text) and re.search(r"source_recall_at_5 +│", text)
+    assert "Passage recall@5 per retrieval stage" in text
+    assert re.search(r"vector +│ +– +│ +0\.500 +│ +0\.500", text)
+    assert "Where misses are lost: 1 passage(s) not ranked first — the rank after each stage" in text
+    assert re.search(r"test-lost +│ +test +│ +2 +│ +– +│ +7", text)
+    assert "test-found │" not in text.split("Where misses are lost")[1]
+
+
+def test_markdown_has_split_columns_and_where_misses_are_lost(tmp_path):
+    folder = tmp_path / "report"
+    write_report(folder, build_payload("d.yaml", [split_run()]))
+    md = (folder / "report.md").read_text()
+    assert "## By split: dev (tuned on) and test (held out) (assistant)" in md
+    assert "| metric | dev (2) | test (3) | all (5) |" in md
+    assert "| pass_rate | 1.000 | 0.667 | 0.800 |" in md
+    lost = md.split("## Where misses are lost")[1].split("## Charts")[0]
+    assert "| stage | dev (2) | test (3) | all (5) |" in lost and "| vector | – | 0.500 | 0.500 |" in lost
+    assert "1 passage(s) not ranked first." in lost
+    assert "| item | split | lexical | vector | final |" in lost and "| `test-lost` | test | 2 | – | 7 |" in lost
+    assert "test-found" not in lost
+    failing = md.split("## Failing items")[1]
+    assert "### `test-lost` (qa)" in failing and "- **Split:** test" in failing
+    assert "rank per stage: lexical 2, vector –, final 7" in failing
+    saved = json.loads((folder / "run.json").read_text())
+    assert saved["systems"]["assistant"]["items"][3]["passage_ranks"] == {"lexical": 2, "vector": None, "final": 7}
+
+
+def test_without_passages_there_is_no_stage_section(tmp_path):
+    payload = build_payload("d.yaml", [make_run("assistant", "£4,467 [1]")])
+    out = io.StringIO()
+    print_console(payload, Console(file=out, width=160, color_system=None))
+    assert "Where misses are lost" not in out.getvalue() and "Passage recall" not in out.getvalue()
+    assert re.search(r"items +│ +4 +│ +4", out.getvalue()), "dev | all"
+    write_report(tmp_path / "r", payload)
+    assert "Where misses are lost" not in (tmp_path / "r" / "report.md").read_text()

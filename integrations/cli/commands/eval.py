@@ -17,13 +17,14 @@ def register(app: typer.Typer) -> None:
         fail_over: list[str] = typer.Option([], "--fail-over", metavar="METRIC=VALUE", help="Exit 1 if a lower-is-better metric is above VALUE, e.g. invented_citations=0 or latency_p95=2.0. Repeatable."),
         baseline: bool = typer.Option(False, "--baseline", help="Also run the naive LangChain RAG baseline on the same dataset and embeddings."),
         kind: list[str] = typer.Option([], "--kind", help="Only items of this kind (qa, fact, calc, decline). Repeatable."),
+        split: str = typer.Option("all", "--split", metavar="dev|test|all", help="Only the items of this split: dev (tuned on), test (held out) or all (default). Gates apply to these items."),
         faithfulness: bool = typer.Option(False, "--faithfulness", help="Also have the configured chat model (PARTNERSHIP_LLM_*) judge how many claims of each answer its cited snippets support."),
     ) -> None:
         """Run the evaluation set through the assistant and report retrieval, citation and answer metrics.
 
         Exit status: 0 all thresholds met, 1 a threshold failed, 2 bad dataset, arguments or index.
         """
-        from eval.schema import KINDS, DatasetError, load_dataset
+        from eval.schema import KINDS, SPLITS, DatasetError, load_dataset
         from eval.thresholds import ThresholdError, check_thresholds, parse_threshold
 
         settings = load_settings()
@@ -36,14 +37,21 @@ def register(app: typer.Typer) -> None:
         unknown_kinds = sorted(set(kind) - set(KINDS))
         if unknown_kinds:
             raise fail(f"--kind {', '.join(unknown_kinds)}: kinds are {', '.join(KINDS)}")
+        if split not in SPLITS + ("all",):
+            raise fail(f"--split {split}: use {', '.join(SPLITS)} or all")
         try:
             items = load_dataset(dataset)
         except DatasetError as exc:
             raise fail(f"bad dataset {exc}") from None
+        if split != "all":
+            items = [i for i in items if i.split == split]
+            if not items:
+                raise fail(f"the dataset has no items in split {split} (set `split: {split}` on the items)")
         if kind:
             items = [i for i in items if i.kind in kind]
             if not items:
-                raise fail(f"the dataset has no items of kind {', '.join(kind)}")
+                where = f" in split {split}" if split != "all" else ""
+                raise fail(f"the dataset has no items of kind {', '.join(kind)}{where}")
 
         from eval.runner import build_answerer, build_baseline
 
@@ -75,7 +83,7 @@ def register(app: typer.Typer) -> None:
 
         failures = check_thresholds(runs[0].summary, thresholds)
         label = str(dataset) if dataset else "eval/dataset.yaml (bundled)"
-        payload = build_payload(label, runs, failures)
+        payload = build_payload(label, runs, failures, split=split)
         if report:
             files = write_report(report, payload)
             where = err_console if as_json else console
