@@ -4,7 +4,7 @@ Loading never raises a traceback-worthy error: every problem (bad field, duplica
 and with `corpus_dir` a source, fact or passage not found in the corpus) is collected into one
 DatasetError that names the item ids, so staff editing the file by hand see all their mistakes at once.
 
-Fields added for held-out evaluation, follow-ups and passage-level retrieval (the text below is what the
+Fields added for held-out evaluation, follow-ups and passage-level retrieval (the text below is meant for the
 header comment of eval/dataset.yaml documents):
 
     split     dev (default) | test. Tune against dev; test is held out and is what `make eval-gate`
