@@ -5,7 +5,7 @@ and with `corpus_dir` a source, fact or passage not found in the corpus) is coll
 DatasetError that names the item ids, so staff editing the file by hand see all their mistakes at once.
 
 Fields added for held-out evaluation, follow-ups and passage-level retrieval (the text below is meant for the
-header comment of eval/dataset.yaml documents):
+header comment of eval/dataset.yaml):
 
     split     dev (default) | test. Tune against dev; test is held out and is what `make eval-gate`
               gates (`partnership eval --split test`). Don't look at test failures while tuning.
