@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     collection: str = Field("partnership", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Use a Chroma server at this host instead of the embedded store.")
     chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    embedding_model: Path | None = Field(
+        None,
+        description="A local sentence-transformers model directory to embed with instead of the bundled "
+                    "all-MiniLM-L6-v2 (loaded by path only, never downloaded); changing it needs `partnership ingest --rebuild`.",
+    )
     hnsw_ef: int = Field(400, ge=10, description="HNSW construction_ef and search_ef (the defaults miss hits on small collections).")
 
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
@@ -38,7 +43,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(30, ge=1, description="HTTP requests per client per minute.")
     slack_rate_limit_per_minute: int = Field(10, ge=1, description="Slack questions per user per minute.")
 
-    @field_validator("chroma_host", "llm_base_url", "llm_model", "llm_api_key", "api_keys", mode="before")
+    @field_validator("chroma_host", "embedding_model", "llm_base_url", "llm_model", "llm_api_key", "api_keys", mode="before")
     @classmethod
     def _blank_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value

@@ -11,10 +11,16 @@ from assistant.store import ChunkStore
 
 
 def build_assistant(settings: Settings | None = None, embeddings=None) -> Assistant:
-    """Build the Assistant once per process; adapters receive it (no module-level globals)."""
+    """Build the Assistant once per process; adapters receive it (no module-level globals).
+
+    Raises EmbeddingModelError (PARTNERSHIP_EMBEDDING_MODEL is not a loadable model directory) or
+    EmbeddingModelMismatchError (the index was built with another model): adapters report them like an
+    unreachable store.
+    """
     settings = settings or Settings()
-    embeddings = embeddings or load_embeddings()
+    embeddings = embeddings or load_embeddings(settings.embedding_model)
     store = ChunkStore(settings, embeddings)
+    store.check_model()  # never answer by comparing our vectors with another model's
     embedder = QueryEmbedder(embeddings)
     retriever = HybridRetriever(store=store, query_embedder=embedder, k=settings.top_k)
     answerer = ExtractiveAnswerer(embedder)

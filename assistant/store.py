@@ -10,6 +10,10 @@ document's new chunks first and then rewrites its commit record (one single-reco
 Chroma): that record is the switch from the old version to the new one, for every process and host that
 reads the same store. `all_chunks`, `count` and `documents_summary` read through the commit records, so a
 query never mixes an old and a new version of a document, and never sees half-ingested work.
+
+The chunk collection's metadata records the embedding model that made its vectors (name, sha256 fingerprint,
+dimension), so every process and host sharing the store knows it. `check_model` refuses to read or write an
+index holding vectors of another model; `reset` (`ingest --rebuild`) recreates it for the current model.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import chromadb
 import httpx
@@ -26,12 +30,19 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
-from assistant.errors import StoreUnavailableError
+from assistant.errors import AssistantError, StoreUnavailableError
+
+if TYPE_CHECKING:
+    from assistant.embeddings import ModelIdentity
 
 UPSERT_BATCH = 256  # chunks per Chroma write
 GET_BATCH = 1000
 SNAPSHOT_ATTEMPTS = 5
 _NO_VECTOR = [0.0]  # commit records are looked up by id only; Chroma still wants a vector per record
+
+
+class EmbeddingModelMismatchError(AssistantError):
+    """The index holds vectors of another embedding model than the configured one."""
 
 
 class _ServerGuard:
@@ -86,9 +97,12 @@ class CommitRecord:
 class ChunkStore:
     """Chunks of all documents, with their vectors, in one Chroma collection, plus their commit records."""
 
-    def __init__(self, settings: Settings, embeddings: Embeddings):
+    def __init__(self, settings: Settings, embeddings: Embeddings | None):
         self.settings = settings
         self.embeddings = embeddings
+        # The model our vectors come from (assistant.embeddings.LocalEmbeddings); None for a store opened
+        # without a model (doctor's counts, benchmarks writing synthetic vectors): nothing is recorded or checked.
+        self.model: ModelIdentity | None = getattr(embeddings, "identity", None)
         self.client = open_client(settings)
         self.collection = self._open_collection()
         self.commits = self._open_commits()
@@ -98,6 +112,7 @@ class ChunkStore:
         return self.client.get_or_create_collection(
             self.settings.collection,
             embedding_function=None,  # never Chroma's default (it reaches the network)
+            metadata=self.model.to_metadata() if self.model else None,  # only on creation: an existing one keeps its own
             # Chroma's default ef settings missed the best chunk in the top 3 on small collections.
             configuration={"hnsw": {"space": "cosine", "ef_construction": ef, "ef_search": ef}},
         )
@@ -105,8 +120,35 @@ class ChunkStore:
     def _open_commits(self):
         return self.client.get_or_create_collection(f"{self.settings.collection}-commits", embedding_function=None)
 
+    def recorded_model(self) -> "ModelIdentity":
+        """The embedding model that built the index (the bundled model for an index from before models were
+        recorded)."""
+        from assistant.embeddings import ModelIdentity
+
+        return ModelIdentity.from_metadata(self.collection.metadata)
+
+    def check_model(self, *, adopt_if_empty: bool = False) -> None:
+        """Raise EmbeddingModelMismatchError if the index holds vectors of another model than ours: they
+        cannot be compared with our vectors, nor mixed with them. An index without any vector is not refused;
+        with `adopt_if_empty` (ingest) it is recorded as ours."""
+        if self.model is None:
+            return
+        self.collection = self._open_collection()  # fresh metadata: another process may have rebuilt the index
+        recorded = self.recorded_model()
+        if recorded.same_model(self.model):
+            return
+        if self.collection.count() or self.commits.count():
+            raise EmbeddingModelMismatchError(
+                f"The index '{self.settings.collection}' was built with the embedding model {recorded}, but the "
+                f"configured model is {self.model}; vectors of different models cannot be mixed. Run "
+                "`partnership ingest --rebuild` to rebuild the index with the configured model (or set "
+                "PARTNERSHIP_EMBEDDING_MODEL back to the model that built it; unset means the bundled model)."
+            )
+        if adopt_if_empty:
+            self.collection.modify(metadata={**(self.collection.metadata or {}), **self.model.to_metadata()})
+
     def reset(self) -> None:
-        """Drop and recreate the collections (`ingest --rebuild`)."""
+        """Drop and recreate the collections (`ingest --rebuild`), recording our model as the one building it."""
         for name in (self.settings.collection, f"{self.settings.collection}-commits"):
             try:
                 self.client.delete_collection(name)

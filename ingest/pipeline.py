@@ -19,6 +19,10 @@ data dir (ingest/lock.py).
 
 The commit records, not manifest.json, are the truth: the manifest is rewritten from them, so a stale or
 lost manifest costs nothing.
+
+An index holds the vectors of one embedding model, recorded in the store: ingesting with another model is
+refused (`ChunkStore.check_model`) until `rebuild` drops the index and recreates it for the current model. A
+rebuild killed part-way leaves an index of that model with some documents; the next ingest finishes it.
 """
 from __future__ import annotations
 
@@ -139,8 +143,9 @@ def ingest_paths(
     report = IngestReport()
     with ingest_lock(settings.data_dir):
         if rebuild:
-            store.reset()
+            store.reset()  # the new collection records the current model before any vector is written
             settings.manifest_path.unlink(missing_ok=True)
+        store.check_model(adopt_if_empty=True)  # vectors of two models are never mixed in one index
         Manifest.remove_leftovers(settings.manifest_path)
         indexed = store.ids_by_source()
         manifest = _reconcile(Manifest.load(settings.manifest_path), indexed, store)

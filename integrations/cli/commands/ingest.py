@@ -36,7 +36,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def ingest(
         paths: list[Path] = typer.Argument(None, help="Files or folders to ingest (default: the corpus folder)."),
-        rebuild: bool = typer.Option(False, "--rebuild", help="Drop the index and ingest from scratch."),
+        rebuild: bool = typer.Option(
+            False, "--rebuild",
+            help="Drop the index and ingest from scratch (needed after changing PARTNERSHIP_EMBEDDING_MODEL).",
+        ),
         follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Follow symlinks that leave the folder."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the counts."),
     ) -> None:
@@ -50,7 +53,7 @@ def register(app: typer.Typer) -> None:
 
         settings = load_settings()
         with user_errors(), interrupted_cleanly():
-            store = ChunkStore(settings, load_embeddings())
+            store = ChunkStore(settings, load_embeddings(settings.embedding_model))
             targets = paths or [settings.corpus_dir]
             if as_json:
                 report = ingest_paths(targets, settings, store, rebuild=rebuild, follow_symlinks=follow_symlinks)
