@@ -14,13 +14,21 @@ import numpy as np
 from langchain_core.documents import Document
 
 from assistant.models import Answer, Citation
+from assistant.passages import embedding_text, qa_parts, sentence_units
 from assistant.retrieval import QueryEmbedder
-from assistant.text import expand, sentences, tokens
+from assistant.glossary import Glossary
+from assistant.text import tokens
 
+TOP_QA = 0.0
 QA_MATCH = 0.62  # question-to-question cosine above which the documented answer is the answer…
 QA_SAME = 0.8  # …provided it mentions what was asked about, unless the questions are this close
 ON_TOPIC = 0.7  # a sentence this close to the question answers it even without shared words
 MAX_SENTENCES = 3
+CHUNKS_QUOTED = 4
+RANK_PRIOR = 0.08
+SUPPORT_SHARE = 0.75
+LEAD_FIRST = True
+OTHER_CHUNK_SHARE = 0.0
 MAX_LIST_ITEMS = 6
 SNIPPET_CHARS = 320
 LIST_QUESTION = re.compile(
@@ -61,21 +69,6 @@ def clip(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def qa_parts(doc: Document) -> tuple[str, str] | None:
-    """(question, answer) of a Q&A chunk, else None."""
-    question = doc.metadata.get("question") or ""
-    if not question:
-        return None
-    text = doc.page_content
-    answer = text.split("\nA:", 1)[1] if "\nA:" in text else text.split(question, 1)[-1]
-    return question, answer.strip()
-
-
-def is_heading(unit: str) -> bool:
-    words = unit.split()
-    return unit.isupper() or (len(words) < 6 and unit[-1:] not in ".!?%")
-
-
 def display(unit: str) -> str:
     # "[7]" written in a document would pose as a citation marker: show it as "(7)".
     return re.sub(r"\[(\d+)\]", r"(\1)", re.sub(r"\s*\t+\s*", " | ", unit)).strip()
@@ -91,25 +84,14 @@ class Candidate:
     covers_focus: bool = field(compare=False, default=False)
 
 
-def sentence_units(doc: Document) -> list[tuple[int, str]]:
-    """The sentences of a chunk an answer may quote, with their position (headings and questions are not)."""
-    section = doc.metadata.get("section", "")
-    return [(pos, unit) for pos, unit in enumerate(sentences(doc.page_content))
-            if unit != section and len(unit) > 20 and not is_heading(unit) and unit[-1] not in ":?"]
-
-
-def embedding_text(unit: str, section: str) -> str:
-    # Sentences are embedded with their section title: "Option 1 – …" means more under its slide title.
-    return f"{section}: {unit}" if section else unit
-
-
 class ExtractiveAnswerer:
     """Builds an Answer from retrieved chunks without a language model."""
 
     WARM_BATCH = 16  # sentences per model call while warming: a request waits for one small call at most
 
-    def __init__(self, embedder: QueryEmbedder):
+    def __init__(self, embedder: QueryEmbedder, glossary: Glossary = Glossary()):
         self.embedder = embedder
+        self.glossary = glossary
 
     def warm(self, docs: list[Document], stop: threading.Event | None = None) -> int:
         """Embed every quotable sentence and documented question of `docs` ahead of questions (answers then
@@ -145,10 +127,10 @@ class ExtractiveAnswerer:
     def documented_answer(self, question: str, hits: list[Document]) -> Answer | None:
         """If one of the top hits is a Q&A chunk asking the same thing, its answer is the answer."""
         score, doc = self.qa_match(question, hits)
-        if doc is None or score < QA_MATCH:
+        if doc is None or (score < QA_MATCH and not (TOP_QA and doc is hits[0] and score >= TOP_QA)):
             return None
         question_text, answer_text = qa_parts(doc)
-        focus = focus_tokens(question)
+        focus = focus_tokens(question, self.glossary)
         if score < QA_SAME and focus and not focus & set(tokens(doc.page_content)):
             return None  # "What governor support does ELP provide?" is not "What is ELP?"
         book = CitationBook()
@@ -158,11 +140,12 @@ class ExtractiveAnswerer:
 
     def candidates(self, question: str, hits: list[Document]) -> list[Candidate]:
         """Sentences of the top chunks scored by meaning, shared words and the chunk's rank."""
-        q_tokens = set(expand(tokens(question)))
-        focus = focus_tokens(question)
+        q_tokens = set(tokens(question))
+        q_tokens |= set(self.glossary.related(q_tokens))
+        focus = focus_tokens(question, self.glossary)
         acronyms = {t for t in q_tokens if t.startswith("#")}
         units = []
-        for rank, doc in enumerate(hits[:4]):
+        for rank, doc in enumerate(hits[:CHUNKS_QUOTED]):
             section = doc.metadata.get("section", "")
             names_chunk = bool(acronyms & set(tokens(f"{section} {doc.page_content}")))
             units += [(rank, pos, unit, section, names_chunk) for pos, unit in sentence_units(doc)]
@@ -176,7 +159,7 @@ class ExtractiveAnswerer:
             overlap = len(q_tokens & unit_tokens) / max(len(q_tokens), 1)
             # A table row answers what its title asks: "board members" rows answer "who sits on the board".
             covers = bool(focus & (unit_tokens | set(tokens(section)))) or not focus
-            score = float(sim) + 0.35 * overlap + 0.08 / (rank + 1) + 0.15 * covers + 0.1 * names_chunk
+            score = float(sim) + 0.35 * overlap + RANK_PRIOR / (rank + 1) + 0.15 * covers + 0.1 * names_chunk
             score += 0.1 * answers_type(question, unit)
             unit = re.sub(r"^[QA]:\s*", "", unit)
             out.append(Candidate(score, rank, pos, unit, float(sim), covers))
@@ -200,12 +183,15 @@ class ExtractiveAnswerer:
             limit, chosen = MAX_SENTENCES, on_topic
         picked: list[Candidate] = []
         for cand in chosen:
-            if len(picked) == limit or cand.score < best.score * 0.75:
+            if len(picked) == limit or cand.score < best.score * SUPPORT_SHARE:
                 break  # much weaker than the best: adds noise, not information
             if any(cand.unit in c.unit or c.unit in cand.unit for c in picked):
                 continue
+            if cand.rank != best.rank and cand.score < best.score * OTHER_CHUNK_SHARE:
+                continue  # another passage must be nearly as good to join the answer
             picked.append(cand)
-        picked.sort(key=lambda c: (c.rank, c.pos))
+        # The best sentence leads (it answers); the others follow in the documents' order.
+        picked = picked[:1] + sorted(picked[1:], key=lambda c: (c.rank, c.pos)) if LEAD_FIRST else sorted(picked, key=lambda c: (c.rank, c.pos))
         book = CitationBook()
         by_rank: dict[int, list[str]] = {}
         for c in picked:
@@ -254,8 +240,9 @@ def mentions_all(doc: Document, required: list[frozenset[str]]) -> bool:
 GENERIC = frozenset(tokens("school schools partnership partnerships ELP pupil pupils primary secondary", keep_stopwords=True))
 
 
-def focus_tokens(question: str) -> set[str]:
+def focus_tokens(question: str, glossary: Glossary = Glossary()) -> set[str]:
     """What the question asks about beyond the names in it: 'What Ofsted grade did Oaklands get?' → {grade}."""
     names = {w.lower() for w in re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question[1:])}
     words = [w for w in re.findall(r"£?[\w.']+", question) if w.lower() not in names]
-    return set(expand(tokens(" ".join(words)))) - GENERIC
+    focus = set(tokens(" ".join(words)))
+    return (focus | set(glossary.related(focus))) - GENERIC

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".partnership"), description="Where the index, manifest and feedback live.")
     corpus_dir: Path = Field(Path("corpus"), description="Default folder ingested by `partnership ingest`.")
+    glossary: Path | None = Field(None, description="Domain glossary (groups of terms that mean the same); unset means glossary.yaml in the corpus folder.")
     collection: str = Field("partnership", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Use a Chroma server at this host instead of the embedded store.")
     chroma_port: int = Field(8000, description="Port of the Chroma server.")
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def glossary_path(self) -> Path:
+        return self.glossary or self.corpus_dir / "glossary.yaml"
 
     @property
     def chroma_dir(self) -> Path:

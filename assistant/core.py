@@ -14,6 +14,7 @@ from assistant.answering import ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.errors import IndexEmptyError, QuestionError
 from assistant.models import Answer, Filters, Message
+from assistant.off_task import off_task_reason
 from assistant.retrieval import HybridRetriever, LexicalIndex
 from assistant.store import ChunkStore
 from assistant.text import STOPWORDS, stem, tokens
@@ -112,6 +113,9 @@ class Assistant:
             raise IndexEmptyError()
         messages = as_messages(history)
         filters = as_filters(filters)
+        off_task = off_task_reason(question)
+        if off_task:
+            return self.answerer.decline(self.retrieve(question, filters), off_task)
         if self.calculator_router and not (self.backend and self.backend.handles_calculations):
             routed = self.calculator_router(question, messages)
             if routed is not None:
@@ -137,6 +141,12 @@ class Assistant:
         if not self.store.has_documents():
             raise IndexEmptyError()
         return self.retriever.invoke(question, filters=as_filters(filters))
+
+    def retrieval_trace(self, question: str, filters: Filters | dict | None = None) -> dict[str, list[Document]]:
+        """Each retrieval stage's ranking, the final one last (eval reports where a passage is lost)."""
+        if not self.store.has_documents():
+            raise IndexEmptyError()
+        return self.retriever.stages(question, as_filters(filters))
 
     @staticmethod
     def standalone_question(question: str, history: list[Message]) -> str:
@@ -194,9 +204,9 @@ class Assistant:
         return required
 
     def warm_up(self) -> None:
-        """Build the BM25 index and the section-title vectors now, so the first question is not slow."""
+        """Build the BM25 index now, so the first question is not slow."""
         if self.is_ready():
-            self.retriever.lexical().title_vectors(self.retriever.query_embedder)
+            self.retriever.lexical()
 
     def warm_sentences(self, stop: threading.Event | None = None) -> int:
         """Embed the quotable sentences of every indexed chunk now, so no answer pays for them (about 10 s

@@ -6,6 +6,7 @@ from assistant.calculator import answer_calculation
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embeddings import load_embeddings
+from assistant.glossary import Glossary
 from assistant.retrieval import HybridRetriever, QueryEmbedder
 from assistant.store import ChunkStore
 
@@ -22,8 +23,9 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
     store = ChunkStore(settings, embeddings)
     store.check_model()  # never answer by comparing our vectors with another model's
     embedder = QueryEmbedder(embeddings)
-    retriever = HybridRetriever(store=store, query_embedder=embedder, k=settings.top_k)
-    answerer = ExtractiveAnswerer(embedder)
+    glossary = Glossary.load(settings.glossary_path)
+    retriever = HybridRetriever(store=store, query_embedder=embedder, glossary=glossary, k=settings.top_k)
+    answerer = ExtractiveAnswerer(embedder, glossary)
 
     def calculator_router(question, history):
         """The deterministic calculator route: cites rates with the indexed documents' titles."""

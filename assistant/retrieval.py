@@ -1,8 +1,14 @@
-"""Hybrid retrieval: dense (MiniLM vectors in Chroma) + BM25 over the same chunks + section-title
-similarity, fused by reciprocal rank.
+"""Hybrid retrieval: three rankers over the committed chunks, fused by reciprocal rank.
 
-Dense search finds paraphrases; BM25 finds exact figures, names and acronyms ("£3.36", "SAfE") that a
-small embedding model blurs; titles match questions to the slide or Q&A question that announces the answer.
+- dense: the whole chunk's vector (MiniLM, in Chroma) finds paraphrases of what a chunk is about;
+- parts: a chunk's best part (its title or Q&A question, or one of its sentences; their vectors are in
+  Chroma too) finds the short passage that says it, which a long hub chunk's single vector outshines;
+- bm25: exact words, figures and acronyms ("£3.36", "SAfE") that a small embedding model blurs, plus the
+  glossary's equivalents of the question's words at a lower weight.
+
+Scores are fused, not ranks: each ranker's scores are scaled to 0..1 over its candidates and added, so a
+chunk that one ranker finds far better than the rest (the only chunk with "nurseries") is not outvoted by
+chunks that every ranker finds middling, as reciprocal-rank fusion would.
 """
 from __future__ import annotations
 
@@ -21,12 +27,13 @@ from rank_bm25 import BM25Okapi
 
 from assistant.models import Filters
 from assistant.store import ChunkStore
-from assistant.text import ACRONYM_RE, name_initialisms, query_tokens, synonyms, tokens
+from assistant.glossary import Glossary
+from assistant.text import ACRONYM_RE, name_initialisms, query_tokens, tokens
 
-RRF_K = 60  # the usual reciprocal-rank-fusion constant: dampens the weight of rank 1 vs rank 2
 CANDIDATES = 50  # per ranker, before fusion and filtering
-SYNONYM_WEIGHT = 0.3
-TITLE_MATCH = 0.5
+GLOSSARY_WEIGHT = 0.3  # a glossary term counts for less than the words actually asked
+LOOKUP_BM25_WEIGHT = 2.0
+PARTS_PER_CHUNK = 4  # parts fetched per chunk wanted: most chunks come back once per matching sentence
 
 
 class QueryEmbedder:
@@ -44,6 +51,11 @@ class QueryEmbedder:
     def _embed(self, text: str) -> tuple[float, ...]:
         with self._model_lock:
             return tuple(self.embeddings.embed_query(text))
+
+    def remember(self, vectors: dict[str, list[float]]) -> None:
+        """Vectors computed elsewhere (the parts stored at ingest), so answers need not embed them again."""
+        with self._cache_lock:
+            self._batch_cache.update((t, np.asarray(v, dtype=np.float32)) for t, v in vectors.items() if t not in self._batch_cache)
 
     def embed_many(self, texts: list[str]) -> list[np.ndarray]:
         """Embed in one batch whatever is not cached yet (much faster than one by one)."""
@@ -83,7 +95,6 @@ class LexicalIndex:
     vocabulary: frozenset[str]
     token_sets: dict[str, frozenset[str]]  # a chunk's words, with its title and partnership names
     names: dict[str, str]  # initialism → full name ("hlp" → "Hillingdon Learning Partnership")
-    _title_vectors: np.ndarray | None = None
 
     @classmethod
     def build(cls, store: ChunkStore) -> "LexicalIndex":
@@ -106,37 +117,24 @@ class LexicalIndex:
         ]
         return " ".join([query, *extra])
 
-    def search(self, query: str, n: int) -> list[tuple[str, float]]:
+    def search(self, query: str, n: int, glossary: Glossary = Glossary()) -> list[tuple[str, float]]:
         if not self.bm25:
             return []
         words = query_tokens(query)
-        # Synonyms help ("charge" finds "pay") but count for less than the words actually asked;
-        # acronyms ("SAfE", "THEP") name what the question is about, so they count double.
+        # The glossary helps ("charge" finds "pay", "LA" finds "council") at a lower weight; acronyms
+        # ("SAfE", "THEP") name what the question is about, so they count double.
         scores = (
             self.bm25.get_scores(words)
-            + SYNONYM_WEIGHT * self.bm25.get_scores(synonyms(words))
+            + GLOSSARY_WEIGHT * self.bm25.get_scores(glossary.related(words))
             + self.bm25.get_scores([w for w in words if w.startswith("#")])
         )
         ranked = sorted(range(len(scores)), key=lambda i: -scores[i])[:n]
         return [(self.ids[i], float(scores[i])) for i in ranked if scores[i] > 0]
 
-    def title_vectors(self, embedder: "QueryEmbedder") -> np.ndarray:
-        if self._title_vectors is None:
-            titles = [self.docs[cid].metadata.get("section") or "" for cid in self.ids]
-            self._title_vectors = np.asarray(embedder.embed_many(titles))
-        return self._title_vectors
-
-    def title_search(self, vector: np.ndarray, embedder: "QueryEmbedder", n: int) -> list[tuple[str, float]]:
-        """Chunks whose section title (a slide title, a Q&A question) is closest to the question."""
-        scores = self.title_vectors(embedder) @ vector
-        ranked = np.argsort(-scores)[:n]
-        # A weak title match says nothing; only titles that really echo the question get a vote.
-        return [(self.ids[i], float(scores[i])) for i in ranked if scores[i] >= TITLE_MATCH]
-
 
 class HybridRetriever(BaseRetriever):
     """LangChain retriever over a ChunkStore. Each returned Document carries its scores in metadata:
-    `dense` (cosine similarity), `bm25`, and `rrf` (the fused score that orders the results).
+    `dense` (cosine similarity), `part` (best part's cosine), `bm25`, and `fused` (the score that orders them).
 
     `invoke(question, filters=Filters(...))` narrows by partnership or kind.
     """
@@ -145,6 +143,7 @@ class HybridRetriever(BaseRetriever):
 
     store: ChunkStore
     query_embedder: QueryEmbedder
+    glossary: Glossary = Glossary()
     k: int = 6
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
     _marker: tuple = PrivateAttr(default=())
@@ -175,36 +174,53 @@ class HybridRetriever(BaseRetriever):
         filters: Filters | None = None,
         k: int | None = None,
     ) -> list[Document]:
+        return self.stages(query, filters, k)["fused"]
+
+    def stages(self, query: str, filters: Filters | None = None, k: int | None = None) -> dict[str, list[Document]]:
+        """Each ranker's list and the fused one, best first (eval shows where a passage is lost):
+        `dense` (whole-chunk vectors), `parts` (a chunk's best title or sentence), `bm25`, `fused` (top k)."""
         k = k or self.k
         lexical = self.lexical()
         if not lexical.ids:
-            return []
+            return {"dense": [], "parts": [], "bm25": [], "fused": []}
         query = lexical.spell_out(query)
-        vector = self.query_embedder.embed(query)
+        vector = list(self.query_embedder.embed(query))
         n = len(lexical.ids) if filters else min(CANDIDATES, len(lexical.ids))
-        dense = [(cid, s) for cid, s in self.store.query(list(vector), n) if cid in lexical.docs]
-        sparse = lexical.search(query, n)
-        titles = lexical.title_search(np.asarray(vector), self.query_embedder, n)
-        dense_score = dict(dense)
-        bm25_score = dict(sparse)
-        # A question naming an acronym or a figure is a lookup: trust the exact-match ranker more, and
-        # let the chunks that mention every acronym asked about ("SAfE") vote once more.
         words = query_tokens(query)
-        acronyms = {w for w in words if w.startswith("#")}
-        bm25_weight = 2.0 if acronyms or any(w[:1].isdigit() or w[:1] == "£" for w in words) else 1.0
-        naming = [(cid, s) for cid, s in sparse if acronyms and acronyms <= lexical.token_sets[cid]]
+        # A question naming an acronym or a figure is a lookup: trust the exact-match ranker more.
+        lookup = any(w.startswith("#") or w[:1].isdigit() or w[:1] == "£" for w in words)
+        rankings = {
+            "dense": (self.store.query(vector, n), 1.0),
+            "parts": (best_per_chunk(self.store.query_parts(vector, PARTS_PER_CHUNK * n)), 1.0),
+            "bm25": (lexical.search(query, n, self.glossary), LOOKUP_BM25_WEIGHT if lookup else 1.0),
+        }
+        scores: dict[str, dict[str, float]] = {"parts": {}, "dense": {}, "bm25": {}}
+        listed: dict[str, list[str]] = {}
         fused: dict[str, float] = {}
-        for ranking, weight in ((dense, 1.0), (sparse, bm25_weight), (titles, 1.0), (naming, 1.0)):
-            rank = 0
-            for cid, _ in ranking:
-                if not matches(lexical.docs[cid].metadata, filters):
-                    continue
-                rank += 1
-                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
-        best = sorted(fused, key=lambda cid: -fused[cid])[:k]
-        results = []
-        for cid in best:
+        for stage, (ranking, weight) in rankings.items():
+            kept = [(cid, s) for cid, s in ranking if cid in lexical.docs and matches(lexical.docs[cid].metadata, filters)]
+            scores[stage] = dict(kept)
+            listed[stage] = [cid for cid, _ in kept]
+            if kept:  # scaled to 0..1 over this ranker's candidates, then added
+                values = np.asarray([v for _, v in kept])
+                low, span = values.min(), (values.max() - values.min()) or 1.0
+                for cid, v in kept:
+                    fused[cid] = fused.get(cid, 0.0) + weight * (v - low) / span
+        listed["fused"] = sorted(fused, key=lambda cid: -fused[cid])[:k]
+
+        def document(cid: str) -> Document:
             doc = lexical.docs[cid]
-            meta = dict(doc.metadata, dense=dense_score.get(cid, 0.0), bm25=bm25_score.get(cid, 0.0), rrf=fused[cid])
-            results.append(Document(page_content=doc.page_content, metadata=meta, id=cid))
-        return results
+            meta = dict(doc.metadata, dense=scores["dense"].get(cid, 0.0), part=scores["parts"].get(cid, 0.0),
+                        bm25=scores["bm25"].get(cid, 0.0), fused=fused.get(cid, 0.0))
+            return Document(page_content=doc.page_content, metadata=meta, id=cid)
+
+        self.query_embedder.remember(self.store.part_vectors(listed["fused"]))  # answers quote these parts
+        return {stage: [document(cid) for cid in ids] for stage, ids in listed.items()}
+
+
+def best_per_chunk(parts: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """(chunk, score) per part, best first → each chunk once, at its best part's score."""
+    best: dict[str, float] = {}
+    for cid, score in parts:
+        best.setdefault(cid, score)
+    return list(best.items())

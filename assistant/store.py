@@ -106,6 +106,7 @@ class ChunkStore:
         self.client = open_client(settings)
         self.collection = self._open_collection()
         self.commits = self._open_commits()
+        self.parts = self._open_parts()
 
     def _open_collection(self):
         ef = self.settings.hnsw_ef
@@ -114,6 +115,16 @@ class ChunkStore:
             embedding_function=None,  # never Chroma's default (it reaches the network)
             metadata=self.model.to_metadata() if self.model else None,  # only on creation: an existing one keeps its own
             # Chroma's default ef settings missed the best chunk in the top 3 on small collections.
+            configuration={"hnsw": {"space": "cosine", "ef_construction": ef, "ef_search": ef}},
+        )
+
+    def _open_parts(self):
+        # One vector per part of a chunk (its title, each quotable sentence: assistant.passages), so a chunk
+        # can be found by its best sentence and answers quote sentences without embedding them again.
+        ef = self.settings.hnsw_ef
+        return self.client.get_or_create_collection(
+            f"{self.settings.collection}-parts",
+            embedding_function=None,
             configuration={"hnsw": {"space": "cosine", "ef_construction": ef, "ef_search": ef}},
         )
 
@@ -149,7 +160,7 @@ class ChunkStore:
 
     def reset(self) -> None:
         """Drop and recreate the collections (`ingest --rebuild`), recording our model as the one building it."""
-        for name in (self.settings.collection, f"{self.settings.collection}-commits"):
+        for name in (self.settings.collection, f"{self.settings.collection}-commits", f"{self.settings.collection}-parts"):
             try:
                 self.client.delete_collection(name)
             except StoreUnavailableError:
@@ -158,6 +169,7 @@ class ChunkStore:
                 pass
         self.collection = self._open_collection()
         self.commits = self._open_commits()
+        self.parts = self._open_parts()
 
     # -- writing (ingest) ----------------------------------------------------------------------------
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -178,12 +190,54 @@ class ChunkStore:
             batch = docs[start : start + UPSERT_BATCH]
             batch_vectors = (list(vectors[start : start + UPSERT_BATCH]) if vectors is not None
                              else self.embed([d.page_content for d in batch]))
+            self.upsert_parts(batch_ids, batch)  # first: a chunk in the store always has its parts
             self.collection.upsert(
                 ids=batch_ids,
                 embeddings=batch_vectors,
                 documents=[d.page_content for d in batch],
                 metadatas=[d.metadata for d in batch],
             )
+
+    def upsert_parts(self, ids: Sequence[str], docs: Sequence[Document]) -> None:
+        """Embed and store the parts of these chunks (ids are content hashes: a part id never goes stale)."""
+        from assistant.passages import representations
+
+        if self.embeddings is None:  # synthetic-vector stores (benchmarks) have no text model
+            return
+        part_ids, texts, metas = [], [], []
+        for chunk_id, doc in zip(ids, docs):
+            for index, text in enumerate(representations(doc)):
+                part_ids.append(f"{chunk_id}:{index}")
+                texts.append(text)
+                metas.append({"chunk": chunk_id, "source": doc.metadata.get("source", "")})
+        if not part_ids:
+            return
+        vectors = self.embed(texts)
+        for start in range(0, len(part_ids), UPSERT_BATCH * 8):
+            end = start + UPSERT_BATCH * 8
+            self.parts.upsert(ids=part_ids[start:end], embeddings=vectors[start:end],
+                              documents=texts[start:end], metadatas=metas[start:end])
+
+    def drop_orphan_parts(self) -> int:
+        """Delete parts whose chunk is not stored (an ingest killed between writing a batch's parts and its
+        chunks, for a file that changed before the next run)."""
+        chunks = set(self.collection.get(include=[])["ids"])
+        got = self.parts.get(include=["metadatas"])
+        orphans = [pid for pid, meta in zip(got["ids"], got["metadatas"] or []) if (meta or {}).get("chunk") not in chunks]
+        for start in range(0, len(orphans), 500):
+            self.parts.delete(ids=orphans[start : start + 500])
+        return len(orphans)
+
+    def backfill_parts(self) -> int:
+        """Give the parts collection the parts of every stored chunk when it has none (an index built before
+        parts existed); returns how many chunks were done."""
+        if self.parts.count() or not self.collection.count():
+            return 0
+        got = self.collection.get(include=["documents", "metadatas"])
+        docs = [Document(page_content=t or "", metadata=dict(m or {})) for t, m in zip(got["documents"], got["metadatas"])]
+        for start in range(0, len(docs), UPSERT_BATCH):
+            self.upsert_parts(got["ids"][start:start + UPSERT_BATCH], docs[start:start + UPSERT_BATCH])
+        return len(docs)
 
     def commit(self, source: str, chunk_ids: Sequence[str], sha256: str, path: str) -> None:
         """Make `chunk_ids` the visible version of `source` (one atomic record write)."""
@@ -212,7 +266,11 @@ class ChunkStore:
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), 500):
-            self.collection.delete(ids=ids[start : start + 500])
+            batch = ids[start : start + 500]
+            # Parts first: a kill in between leaves a stale chunk without parts (deleted again next run),
+            # never parts without their chunk.
+            self.parts.delete(where={"chunk": {"$in": batch}})
+            self.collection.delete(ids=batch)
 
     def raw_count(self) -> int:
         """Every chunk in the collection, committed or not."""
@@ -289,6 +347,22 @@ class ChunkStore:
         k = min(k, max(self.raw_count(), 1))
         got = self.collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         return [(cid, 1.0 - dist) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+
+    def query_parts(self, vector: list[float], k: int) -> list[tuple[str, float]]:
+        """Nearest parts to `vector` as (chunk id, cosine similarity), best first; a chunk may come back once
+        per part. May include uncommitted chunks: callers keep only ids of their snapshot."""
+        k = min(k, self.parts.count())
+        if k <= 0:
+            return []
+        got = self.parts.query(query_embeddings=[vector], n_results=k, include=["distances", "metadatas"])
+        return [((meta or {}).get("chunk", ""), 1.0 - dist) for meta, dist in zip(got["metadatas"][0], got["distances"][0])]
+
+    def part_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vector of each part text of these chunks, by text."""
+        if not chunk_ids:
+            return {}
+        got = self.parts.get(where={"chunk": {"$in": list(chunk_ids)}}, include=["documents", "embeddings"])
+        return {text: vector for text, vector in zip(got["documents"] or [], got["embeddings"] if got["embeddings"] is not None else [])}
 
     def titles(self) -> dict[str, str]:
         """Document title by source file name."""

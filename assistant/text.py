@@ -32,15 +32,6 @@ def stem(token: str) -> str:
     return stemmer.stemWord(token)
 
 
-# Words that ask about the same thing in fee questions ("What does SAfE charge?" ↔ "Schools pay 89p").
-SYNONYMS = [
-    {"charg", "cost", "pay", "fee", "price", "subscript", "contribut"},
-    {"own", "owner", "ownership", "stake"},
-    {"member", "membership", "subscrib"},
-    {"join", "sign"},
-]
-_SYNONYM_OF = {word: group for group in SYNONYMS for word in group}
-
 # Mixed-case acronyms ("SAfE", "ELP", "BDSIP") also get a case-marked token, so "SAfE" does not match
 # every "school safe" alert in the prospectus.
 ACRONYM_RE = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")
@@ -52,18 +43,6 @@ def acronym_tokens(text: str) -> list[str]:
         for word in ACRONYM_RE.findall(text)
         if (not word.isupper() or len(word) <= 6) and word.lower() not in STOPWORDS
     ]
-
-
-def expand(query_tokens: list[str]) -> list[str]:
-    """Add synonyms of fee and ownership words to a query's tokens."""
-    return list(query_tokens) + synonyms(query_tokens)
-
-
-def synonyms(query_tokens: list[str]) -> list[str]:
-    out: list[str] = []
-    for tok in query_tokens:
-        out.extend(sorted(_SYNONYM_OF.get(tok, set()) - set(query_tokens)))
-    return out
 
 
 def query_tokens(question: str) -> list[str]:

@@ -10,6 +10,9 @@ Metadata values are Chroma-compatible scalars: "" for no section/question, -1 fo
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from langchain_core.documents import Document
 
 from ingest.chunkers.blocks import Block, parse_blocks, reflow_wrapped_lines
@@ -22,7 +25,9 @@ METADATA_KEYS = (
     "source", "title", "partnership", "partnerships", "kind", "section",
     "page", "chunk_index", "question", "chunk_type",
 )
-CHUNK_TYPES = {"qa", "table", "section", "slide"}
+CHUNK_TYPES = {"qa", "table", "section", "slide", "contents"}
+CONTENTS_TITLE = re.compile(r"\b(?:agenda|contents|outline)\b", re.I)
+NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
 SLIDE_MAX_CHARS = 4000  # only a slide longer than this (a pasted essay in the notes) is cut, title on every piece
 SLIDE_TITLE_MAX_CHARS = 200  # the longest slide title the heading rules accept; a longer one is body text
 
@@ -39,8 +44,19 @@ def chunk_pages(pages: list[Page], meta: DocMeta) -> list[Document]:
         text = reflow_wrapped_lines(page.text) if page.number is not None else page.text
         blocks.extend(parse_blocks(text, page.number))
     units += SectionBuilder(blocks, meta).build()
-    units = [u for u in units if u.text.strip()]
+    units = [as_contents(u) for u in units if u.text.strip()]
     return [_document(unit, index, meta) for index, unit in enumerate(units)]
+
+
+def as_contents(unit: Unit) -> Unit:
+    """An agenda or table of contents (so titled, and mostly a numbered list of short unpunctuated items)
+    points at the document's answers rather than giving them: typed "contents", it is found by its title
+    but never quoted, so it cannot win every question about the document."""
+    lines = [line.strip() for line in unit.text.splitlines() if line.strip()]
+    items = [line for line in lines if NUMBERED.match(line) and len(line.split()) <= 15 and not line.endswith((".", "!", "?"))]
+    if CONTENTS_TITLE.search(unit.section or "") and len(items) >= 3 and 2 * len(items) >= len(lines) - 1:
+        return replace(unit, chunk_type="contents")
+    return unit
 
 
 def _slide_units(page: Page, meta: DocMeta) -> list[Unit]:

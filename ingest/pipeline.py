@@ -35,6 +35,7 @@ from langchain_core.documents import Document
 
 from assistant.config import Settings
 from assistant.errors import IngestError
+from assistant.glossary import GLOSSARY_FILE
 from assistant.store import ChunkStore
 from ingest.chunking import chunk_pages
 from ingest.loaders import load_pages
@@ -103,7 +104,7 @@ def discover(paths: list[Path], follow_symlinks: bool = False) -> tuple[list[Pat
         if given.is_dir():
             root = given.resolve()
             for path in sorted(given.rglob("*")):
-                if path.name.startswith(".") or path.name == METADATA_FILE or not path.is_file():
+                if path.name.startswith(".") or path.name in (METADATA_FILE, GLOSSARY_FILE) or not path.is_file():
                     continue
                 if path.is_symlink() and not follow_symlinks and not path.resolve().is_relative_to(root):
                     problems.append({"source": str(path), "error": "symlink points outside the folder; not followed (use --follow-symlinks)"})
@@ -146,6 +147,8 @@ def ingest_paths(
             store.reset()  # the new collection records the current model before any vector is written
             settings.manifest_path.unlink(missing_ok=True)
         store.check_model(adopt_if_empty=True)  # vectors of two models are never mixed in one index
+        store.backfill_parts()  # an index from before chunk parts were stored gets them once
+        store.drop_orphan_parts()
         Manifest.remove_leftovers(settings.manifest_path)
         indexed = store.ids_by_source()
         manifest = _reconcile(Manifest.load(settings.manifest_path), indexed, store)

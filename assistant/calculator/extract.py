@@ -59,8 +59,14 @@ AMOUNT_QUESTION = r"\bhow much\b|\bwhat(?:'s|\s+is|\s+are|\s+would|\s+will|\s+do
 MEMBER_FEE_QUESTION = (r"\bbreak[- ]even\b|(?:\bhow much\b|\bwhat\b).*\b(?:fee|fees|pay|charged?|cost per school)\b")
 # Yes/no questions ("do we have to pay three fees?", "do small schools get a discount?") are not
 # calculations unless they give a pupil count or form entry.
-YES_NO = (r"(?:^|[,.;:?!]\s*)(?:do|does|did|is|are|can|could|should|must|have|has)\s+"
-          r"(?:we|i|you|they|small|all|schools?|it|there|the)\b")
+YES_NO = (r"(?:^|[,.;:?!]\s*)(?:do|does|did|is|are|can|could|should|must|have|has|will|would)\s+"
+          r"(?:we|i|you|they|small|all|schools?|it|there|the|each|every|any|federations?|trusts?|academies|"
+          r"our|my|a|an)\b")
+# Fee *policy* ("how is the subscription set?", "who pays?", "is there a discount?") is answered from the
+# documents; only a figure to work out goes to the calculator.
+POLICY = (r"\bhow (?:is|are|was|were|will|would)\b.*\b(?:set|decided|determined|agreed|funded|structured|"
+          r"allocated|shared|split|reviewed)\b|\bwho (?:pays|funds|decides|sets)\b|\bdiscounts?\b|"
+          r"\ballowances?\b|\bwhat (?:does|do|will) (?:the |our |a )?(?:fee|fees|subscription|membership)\b.*\b(?:cover|include|buy|get)\b")
 # "the Bromley partnership", "Kingston's partnership": a partnership the calculator has never heard of.
 NAMED_PARTNERSHIP = (r"\b([A-Z][a-z]+)(?:'s)?\s+(?:(?i:education|learning|school improvement)\s+)?"
                      r"(?i:partnership)\b")
@@ -94,6 +100,7 @@ class Extraction:
     calc_words: bool = False
     amount_question: bool = False
     yes_no: bool = False
+    policy: bool = False
     personal: bool = False
     derivation: bool = False
     follow_up_start: bool = False
@@ -161,6 +168,7 @@ def extract(message: str) -> Extraction:
     ex.personal = bool(re.search(PERSONAL, text))
     ex.amount_question = bool(re.search(AMOUNT_QUESTION, text))
     ex.yes_no = bool(re.search(YES_NO, text))
+    ex.policy = bool(re.search(POLICY, text))
     ex.derivation = bool(re.search(DERIVABLE, text) and re.search(DERIVE_VERBS, text))
     ex.schools = _first_int([SCHOOL_COUNT], text)
     if match := re.search(POOL, text):

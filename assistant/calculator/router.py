@@ -92,10 +92,10 @@ def _with_inference(ex: Extraction) -> dict:
 
 def _is_fresh(ex: Extraction, args: dict) -> bool:
     """Does this message, on its own, ask for a calculation?"""
+    if (ex.yes_no or ex.policy) and ex.pupils is None and ex.fe_text is None:
+        return False  # "does each school in a federation pay?", "how is the fee set?": the documents say
     if ex.unsupported and not ex.partnerships:
         return ex.calc_words or ex.pupils is not None or ex.fe_text is not None
-    if ex.yes_no and ex.pupils is None and ex.fe_text is None:
-        return False
     counted = ex.pupils is not None or ex.fe_text is not None or "members" in args
     if counted and ex.pupils is not None and ex.pupils > 5000 and not ex.calc_words:
         return False  # "41,500 pupils" in a question about the documents

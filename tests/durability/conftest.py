@@ -72,6 +72,7 @@ class Snapshot:
 
     visible: dict[str, tuple[str, dict]]  # id -> (text, metadata)
     raw: dict[str, set[str]]
+    parts_of: set[str] = frozenset()  # chunk ids that have parts stored
 
     def visible_by_source(self) -> dict[str, dict[str, tuple[str, dict]]]:
         out: dict[str, dict] = {}
@@ -83,7 +84,8 @@ class Snapshot:
 def snapshot(settings: Settings, embeddings) -> Snapshot:
     store = ChunkStore(settings, embeddings)
     visible = {cid: (doc.page_content, doc.metadata) for cid, doc in store.all_chunks()}
-    return Snapshot(visible, store.ids_by_source())
+    parts = store.parts.get(include=["metadatas"])["metadatas"] or []
+    return Snapshot(visible, store.ids_by_source(), {m["chunk"] for m in parts})
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ store or start a second process at that exact moment. Points (production code is
     upsert    entering ChunkStore.upsert: before any vector of a file is written (the pipeline's window is
               lowered to one file, so each point is per file)
     batch     after a write of chunk vectors to Chroma (UPSERT_BATCH is lowered to 4, so files take several)
+    parts     after a write of part vectors (a batch's parts are written just before its chunks)
     commit    entering ChunkStore.commit_many: all of a file's vectors written, not yet visible
     save      entering Manifest.save (the 1st call is the reconcile at start, then one per file)
     replace   os.replace of the manifest temp file: the new manifest is written and fsynced, not renamed
@@ -93,7 +94,9 @@ _real_collection_upsert = Collection.upsert
 
 def _collection_upsert(self, *args, **kwargs):
     result = _real_collection_upsert(self, *args, **kwargs)
-    if not self.name.endswith("-commits"):
+    if self.name.endswith("-parts"):
+        reached("parts")
+    elif not self.name.endswith("-commits"):
         reached("batch")
     return result
 

@@ -35,6 +35,7 @@ def assert_equals_clean_build(current: Snapshot, reference: Snapshot, settings: 
     assert current.visible == reference.visible
     assert current.raw == reference.raw, "orphan, stale or missing chunks in the index"
     assert sum(map(len, current.raw.values())) == len(reference.visible), "duplicates"
+    assert current.parts_of == set(current.visible), "every chunk has its parts, and no part outlives its chunk"
     mirror = Manifest.load(settings.manifest_path)
     assert {e.source: set(e.chunk_ids) for e in mirror.files.values()} == reference.raw
     assert not list(settings.data_dir.glob(f"{TEMP_PREFIX}*")), "a temp manifest was left behind"
@@ -63,6 +64,9 @@ def test_killed_ingests_converge_on_a_clean_build(tmp_path, embeddings, referenc
     assert state.visible_by_source()[EDITED] == references[1].visible_by_source()[EDITED]
     assert len(state.raw[EDITED]) > len(references[1].raw[EDITED]), "the kill should leave uncommitted chunks"
     assert_each_document_is_one_version(state, references)
+
+    kill_at("parts:2", folder, env)  # the parts of the edited file's first batch written, its chunks not yet
+    assert_each_document_is_one_version(snapshot(settings, embeddings), references)
 
     kill_at("commit:1", folder, env)  # every new vector of the edited file written, not committed
     state = snapshot(settings, embeddings)

@@ -67,4 +67,4 @@ def test_filter_by_kind(assistant):
 
 def test_scores_are_attached(assistant):
     (top, *_) = assistant.retrieve("What does SAfE charge per pupil?")
-    assert top.metadata["rrf"] > 0 and "dense" in top.metadata and "bm25" in top.metadata
+    assert top.metadata["fused"] > 0 and "dense" in top.metadata and "bm25" in top.metadata
