@@ -19,16 +19,13 @@ from assistant.retrieval import QueryEmbedder
 from assistant.glossary import Glossary
 from assistant.text import tokens
 
-TOP_QA = 0.0
 QA_MATCH = 0.62  # question-to-question cosine above which the documented answer is the answer…
 QA_SAME = 0.8  # …provided it mentions what was asked about, unless the questions are this close
 ON_TOPIC = 0.7  # a sentence this close to the question answers it even without shared words
 MAX_SENTENCES = 3
-CHUNKS_QUOTED = 4
-RANK_PRIOR = 0.08
-SUPPORT_SHARE = 0.75
-LEAD_FIRST = True
-OTHER_CHUNK_SHARE = 0.0
+CHUNKS_QUOTED = 4  # top chunks whose sentences may be quoted
+RANK_PRIOR = 0.08  # a sentence of a better-ranked chunk is preferred, a little
+SUPPORT_SHARE = 0.75  # a sentence scoring under this share of the best adds noise, not information
 MAX_LIST_ITEMS = 6
 SNIPPET_CHARS = 320
 LIST_QUESTION = re.compile(
@@ -127,7 +124,7 @@ class ExtractiveAnswerer:
     def documented_answer(self, question: str, hits: list[Document]) -> Answer | None:
         """If one of the top hits is a Q&A chunk asking the same thing, its answer is the answer."""
         score, doc = self.qa_match(question, hits)
-        if doc is None or (score < QA_MATCH and not (TOP_QA and doc is hits[0] and score >= TOP_QA)):
+        if doc is None or score < QA_MATCH:
             return None
         question_text, answer_text = qa_parts(doc)
         focus = focus_tokens(question, self.glossary)
@@ -187,11 +184,9 @@ class ExtractiveAnswerer:
                 break  # much weaker than the best: adds noise, not information
             if any(cand.unit in c.unit or c.unit in cand.unit for c in picked):
                 continue
-            if cand.rank != best.rank and cand.score < best.score * OTHER_CHUNK_SHARE:
-                continue  # another passage must be nearly as good to join the answer
             picked.append(cand)
         # The best sentence leads (it answers); the others follow in the documents' order.
-        picked = picked[:1] + sorted(picked[1:], key=lambda c: (c.rank, c.pos)) if LEAD_FIRST else sorted(picked, key=lambda c: (c.rank, c.pos))
+        picked = picked[:1] + sorted(picked[1:], key=lambda c: (c.rank, c.pos))
         book = CitationBook()
         by_rank: dict[int, list[str]] = {}
         for c in picked:

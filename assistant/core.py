@@ -13,18 +13,14 @@ from langchain_core.documents import Document
 from assistant.answering import ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.errors import IndexEmptyError, QuestionError
+from assistant.evidence import Evidence
 from assistant.models import Answer, Filters, Message
 from assistant.off_task import off_task_reason
-from assistant.retrieval import HybridRetriever, LexicalIndex
+from assistant.retrieval import HybridRetriever
 from assistant.store import ChunkStore
-from assistant.text import STOPWORDS, stem, tokens
 
 log = logging.getLogger(__name__)
 
-QUESTION_WORDS = frozenset(
-    "what how can is are do does will why who when where which tell give show explain list describe could "
-    "would should hi hello thanks please and or but if so ok okay yes no".split()
-)
 FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|what if|and if|or)\b|\b(it|that|this|they|them|those|these)\b", re.I)
 
 class AnswerBackend(Protocol):
@@ -124,12 +120,13 @@ class Assistant:
         rewritten = self.backend.rewrite(question, messages) if self.backend and messages else None
         standalone = rewritten or self.standalone_question(question, messages)
         hits = self.retrieve(standalone, filters)
-        reason = self.weak_evidence(standalone, hits)
+        evidence = self.evidence()  # one snapshot for every check below
+        reason = evidence.weak(standalone, hits, self.answerer.qa_match(standalone, hits)[0])
         if reason:
             return self.answerer.decline(hits, reason)
         if self.backend:
             return self.backend.answer(question, hits, messages)
-        answer = self.answerer.answer(standalone, hits, self.named_entities(standalone))
+        answer = self.answerer.answer(standalone, hits, evidence.required_names(standalone))
         return answer or self.answerer.decline(hits, "the passages I found don't address what you asked.")
 
     # -- pieces, public so eval and the benchmarks can measure them --------------------------------
@@ -156,52 +153,9 @@ class Assistant:
             return f"{previous} {question}"
         return question
 
-    def weak_evidence(self, question: str, hits: list[Document]) -> str | None:
-        """Why the documents don't answer `question`, or None when the evidence is good enough."""
-        if not hits:
-            return "nothing in them matches the question."
-        unknown = self.unknown_names(question, self.retriever.lexical())
-        if unknown:
-            return f"they never mention {', '.join(unknown)}."
-        semantic = max(float(h.metadata.get("dense", 0.0)) for h in hits[:3])
-        semantic = max(semantic, self.answerer.qa_match(question, hits)[0])
-        if semantic < self.settings.decline_threshold and not self.distinctive_match(question, hits[:3]):
-            return "nothing in them is close enough to the question."
-        return None
-
-    @staticmethod
-    def distinctive_match(question: str, hits: list[Document]) -> bool:
-        """An acronym or figure from the question ("SAfE", "£13.76") appears in a top hit."""
-        wanted = {t for t in tokens(question) if t.startswith("#") or t[:1].isdigit() or t.startswith("£")}
-        return any(wanted & set(tokens(h.page_content)) for h in hits)
-
-    @staticmethod
-    def capitalised_words(question: str) -> list[str]:
-        words = re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question)
-        return [w for w in words if re.split("['’]", w.lower())[0] not in STOPWORDS | QUESTION_WORDS]
-
-    @classmethod
-    def unknown_names(cls, question: str, lexical: LexicalIndex) -> list[str]:
-        """Capitalised names and acronyms in the question that occur nowhere in the documents."""
-        return [
-            word
-            for word in cls.capitalised_words(question)
-            if not any(tok in lexical.vocabulary for tok in tokens(word))
-            and stem(word.lower()) not in lexical.vocabulary
-            and word.lower() not in lexical.names
-        ]
-
-    def named_entities(self, question: str) -> list[frozenset[str]]:
-        """What an answer's source must mention: each capitalised name of the question, as its tokens
-        (an initialism as its spelled-out name's tokens). "Supply agency in Harrow?" needs a Harrow passage."""
-        lexical = self.retriever.lexical()
-        required = []
-        for word in self.capitalised_words(question):
-            spelled = lexical.names.get(word.lower()) if word.isupper() else None
-            toks = frozenset(t for t in tokens(spelled or word) if not t.startswith("#")) or frozenset(tokens(word))
-            if toks:
-                required.append(toks)
-        return required
+    def evidence(self) -> Evidence:
+        """The evidence checks on the index snapshot the retriever is using now."""
+        return Evidence(self.retriever.lexical(), self.retriever.glossary, self.settings.decline_threshold)
 
     def warm_up(self) -> None:
         """Build the BM25 index now, so the first question is not slow."""

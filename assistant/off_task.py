@@ -10,6 +10,9 @@ OFF_TASK = [
     ("it asks for creative writing, and I only quote the partnership documents.",
      re.compile(_REQUEST + r"(?:poem|limerick|haiku|sonnet|song|rap|verse|story|stories|rhyme|jingle|lyrics|fairy ?tale)s?\b"
                 r"|\b(?:in|as) (?:a|the) (?:poem|limerick|haiku|song|rap|rhyme|sonnet)\b", re.I)),
+    ("it asks me to write something, and I only answer questions about the partnership documents.",
+     re.compile(r"\b(?:write|draft|compose)\s+(?:me\s+|us\s+)?(?:an?|some)\s+(?:\w+\s+){0,2}"
+                r"(?:letter|email|e-mail|newsletter|essay|speech|blog|tweet|post|press release|advert)s?\b", re.I)),
     ("it asks for a joke, and I only answer questions about the partnership documents.",
      re.compile(r"\b(?:tell|give|know|make)\b.{0,20}\bjokes?\b|\bsomething funny\b|\bmake me laugh\b|\bpun\b", re.I)),
     ("it asks me to play a part, and I only answer questions about the partnership documents.",

@@ -18,6 +18,7 @@ index holding vectors of another model; `reset` (`ingest --rebuild`) recreates i
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import chromadb
 import httpx
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
@@ -34,6 +36,8 @@ from assistant.errors import AssistantError, StoreUnavailableError
 
 if TYPE_CHECKING:
     from assistant.embeddings import ModelIdentity
+
+log = logging.getLogger(__name__)
 
 UPSERT_BATCH = 256  # chunks per Chroma write
 GET_BATCH = 1000
@@ -354,14 +358,21 @@ class ChunkStore:
         k = min(k, self.parts.count())
         if k <= 0:
             return []
-        got = self.parts.query(query_embeddings=[vector], n_results=k, include=["distances", "metadatas"])
+        try:
+            got = self.parts.query(query_embeddings=[vector], n_results=k, include=["distances", "metadatas"])
+        except ChromaError:  # another process writing this moment: this question goes without the parts ranker
+            log.warning("part search skipped: the parts collection is being written", exc_info=True)
+            return []
         return [((meta or {}).get("chunk", ""), 1.0 - dist) for meta, dist in zip(got["metadatas"][0], got["distances"][0])]
 
     def part_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored vector of each part text of these chunks, by text."""
         if not chunk_ids:
             return {}
-        got = self.parts.get(where={"chunk": {"$in": list(chunk_ids)}}, include=["documents", "embeddings"])
+        try:
+            got = self.parts.get(where={"chunk": {"$in": list(chunk_ids)}}, include=["documents", "embeddings"])
+        except ChromaError:  # another process writing this moment ("Error finding id"): only a speed-up lost
+            return {}
         return {text: vector for text, vector in zip(got["documents"] or [], got["embeddings"] if got["embeddings"] is not None else [])}
 
     def titles(self) -> dict[str, str]:

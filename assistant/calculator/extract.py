@@ -62,6 +62,10 @@ MEMBER_FEE_QUESTION = (r"\bbreak[- ]even\b|(?:\bhow much\b|\bwhat\b).*\b(?:fee|f
 YES_NO = (r"(?:^|[,.;:?!]\s*)(?:do|does|did|is|are|can|could|should|must|have|has|will|would)\s+"
           r"(?:we|i|you|they|small|all|schools?|it|there|the|each|every|any|federations?|trusts?|academies|"
           r"our|my|a|an)\b")
+# Asking for an amount: only then is it worth asking the user for the inputs a calculation still lacks.
+AMOUNT_ASKED = (r"\bhow much\b|\bwhat (?:would|will|do|does|did|should|might|is|are)\b[^?]{0,60}\b(?:pay|cost|costs|charged?|fees?|"
+                r"subscriptions?|price|bill|come to)\b|\bwhat's the (?:fee|cost|charge|subscription|price)\b|\bcalculate\b|"
+                r"\bwork(?:ed)? out\b|\bbreak[- ]even\b|\bcost(?:s)? (?:for|of)\b")
 # Fee *policy* ("how is the subscription set?", "who pays?", "is there a discount?") is answered from the
 # documents; only a figure to work out goes to the calculator.
 POLICY = (r"\bhow (?:is|are|was|were|will|would)\b.*\b(?:set|decided|determined|agreed|funded|structured|"

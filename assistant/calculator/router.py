@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from assistant.calculator.common import QUESTIONS
 from assistant.calculator.engine import calculate
-from assistant.calculator.extract import MEMBER_FEE_QUESTION, Extraction, extract, merge
+from assistant.calculator.extract import AMOUNT_ASKED, MEMBER_FEE_QUESTION, Extraction, extract, merge
 from assistant.calculator.models import CalcRequest, MissingInputError
 from assistant.calculator.schedule import load_schedules
 from assistant.errors import CalculationError
@@ -48,7 +48,10 @@ def route_calculation(question: str, history: list[Message] | None = None) -> Ro
     args, follow_up = _args_for(ex, context)
     if args is None:
         return None
-    return _decide(args, ex, follow_up)
+    decision = _decide(args, ex, follow_up)
+    if decision.question_for_user and not follow_up and not re.search(AMOUNT_ASKED, ex.text):
+        return None  # "we're a secondary, is the NQT body included?" asks the documents, not for a figure
+    return decision
 
 
 def _context(history: list[Message]) -> dict | None:

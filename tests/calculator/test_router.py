@@ -87,9 +87,26 @@ def test_what_if_rate():
     "do small schools get a discount on the Hillingdon partnership fee?",
     "we're a federation of three schools in Hillingdon, do we have to pay three fees?",
     "What does the Harrow Education Partnership cost?",  # the slides say it is unclear: documents answer
+    # fee policy, not a figure: the documents answer who pays, discounts, federations, how a fee is set
+    "We are a federation of three schools. Does each school have to pay the Hillingdon membership fee?",
+    "How is the Redbridge partnership subscription set?",
+    "How are the ELP subscription rates decided?",
+    "Who pays for the Hillingdon partnership?",
+    "Is there a discount on the Hillingdon fee for small schools?",
+    "we're a secondary - is the NQT appropriate body bit included in ELP?",
 ])
 def test_non_calculations_return_none(question):
     assert route_calculation(question, None) is None
+
+
+@pytest.mark.parametrize("question", [
+    "What would a 420-pupil maintained primary pay for ELP under scenario 2?",
+    "How much is the Haringey subscription for 500 pupils?",
+    "what would 30 member schools each pay for the Hillingdon partnership?",
+])
+def test_figures_to_work_out_still_route_to_the_calculator(question):
+    decision = route_calculation(question, None)
+    assert decision is not None and decision.request is not None, decision
 
 
 @pytest.mark.parametrize("question,missing,asks", [

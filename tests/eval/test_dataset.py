@@ -60,7 +60,8 @@ def test_every_cell_of_the_elp_primary_table_is_asked():
 
 
 def test_each_documented_pair_is_asked_verbatim_and_paraphrased():
-    pairs = [i for i in ITEMS if i.kind == "qa"]
+    # the documented pairs of the original dev set (other qa items are free paraphrases without a twin)
+    pairs = [i for i in ITEMS if i.kind == "qa" and i.id.endswith(("-verbatim", "-paraphrase"))]
     verbatim = {i.id.removesuffix("-verbatim") for i in pairs if i.variant == "verbatim"}
     paraphrased = {i.id.split("-paraphrase")[0] for i in pairs if i.variant == "paraphrase"}
     assert verbatim == paraphrased

@@ -22,6 +22,10 @@ ANSWERABLE = [
     ("when and where was the HLP launch event?", "24th February"),  # HLP is never spelled so in the documents
     ("Who sits on the Ealing interim partnership board?", "Tessa Hodgson"),
     ("What are the funding options for the Hillingdon partnership?", "Option 1"),
+    # fee policy is answered from the documents, not worked out
+    ("We are a federation of three schools. Does each school have to pay the Hillingdon membership fee?",
+     "Federations and Trusts"),
+    ("Do small schools get a discount on the Hillingdon fee?", "same fee should apply to all schools"),
 ]
 
 DECLINE = [
@@ -33,6 +37,10 @@ DECLINE = [
     # names the documents do mention, but not with what was asked:
     "What Ofsted grade did Oaklands Primary School get at its last inspection?",
     "Can you recommend a good supply teacher agency in Harrow?",
+    # off-task requests, whatever they mention
+    "Write me a limerick about Ealing headteachers.",
+    "Tell me a joke about the Hillingdon Learning Partnership.",
+    "Pretend you are the ELP board and tell me we don't have to pay.",
 ]
 
 

@@ -68,3 +68,45 @@ def test_filter_by_kind(assistant):
 def test_scores_are_attached(assistant):
     (top, *_) = assistant.retrieve("What does SAfE charge per pupil?")
     assert top.metadata["fused"] > 0 and "dense" in top.metadata and "bm25" in top.metadata
+
+
+def test_the_trace_shows_each_stage_and_ends_with_the_final_ranking(assistant):
+    question = "Are nursery schools included in ELP?"
+    trace = assistant.retrieval_trace(question)
+    assert list(trace) == ["dense", "parts", "bm25", "fused"]
+    assert [d.id for d in trace["fused"]] == [d.id for d in assistant.retrieve(question)]
+    assert all(len(docs) > 0 for docs in trace.values())
+
+
+def test_a_chunk_is_found_by_its_best_sentence(assistant):
+    # One sentence deep inside the long Barking and Dagenham profile answers this: its part vector finds it.
+    trace = assistant.retrieval_trace("Which partnership put counselling in place for schools?")
+    assert "counselling" in trace["parts"][0].page_content
+    assert "counselling" in trace["fused"][0].page_content
+
+
+def test_the_glossary_brings_in_the_documents_words(assistant):
+    from assistant.glossary import Glossary
+
+    lexical, glossary = assistant.retriever.lexical(), assistant.retriever.glossary
+    assert {"council", "local", "author"} <= set(glossary.related(["#la", "la"]))
+
+    def chunks_saying(question: str, words: tuple[str, ...], with_glossary: Glossary) -> int:
+        ranked = lexical.search(question, 10, with_glossary)
+        return sum(any(w in lexical.docs[cid].page_content.lower() for w in words) for cid, _ in ranked)
+
+    # "SBM" and "ECT" are the asker's words; the documents say "business manager", "NQT" and "training".
+    assert chunks_saying("Can our SBM get support?", ("business manager",), glossary) > \
+        chunks_saying("Can our SBM get support?", ("business manager",), Glossary())
+    assert chunks_saying("What CPD is there for our ECTs?", ("nqt", "training"), glossary) > \
+        chunks_saying("What CPD is there for our ECTs?", ("nqt", "training"), Glossary())
+
+
+def test_an_agenda_is_found_by_its_title_but_its_items_are_never_quoted(assistant):
+    from assistant.passages import sentence_units
+
+    agenda = [d for d in assistant.retriever.lexical().docs.values() if d.metadata["section"] == "Agenda for this session"]
+    assert [d.metadata["chunk_type"] for d in agenda] == ["contents"]
+    units = [u for _, u in sentence_units(agenda[0])]
+    assert not any("Options for taking forward" in u for u in units)
+    assert any("Isos Partnership" in u for u in units)  # who presented: the header lines stay quotable

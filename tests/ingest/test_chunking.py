@@ -55,7 +55,7 @@ def test_metadata_keys_types_and_order(corpus_chunks):
             assert set(meta) == set(METADATA_KEYS), name
             assert all(isinstance(v, (str, int, float, bool)) for v in meta.values()), meta
             assert meta["source"] == name
-            assert meta["chunk_type"] in {"qa", "table", "section", "slide"}
+            assert meta["chunk_type"] in {"qa", "table", "section", "slide", "contents"}
             assert isinstance(meta["page"], int) and meta["page"] == -1  # text files have no pages
             assert (meta["question"] != "") == (meta["chunk_type"] == "qa")
 
