@@ -266,18 +266,8 @@ def _markdown(payload: dict, previous: dict | None, delta: dict, charts: list[Pa
         if previous:
             row += f" {fmt_delta(m, delta.get(m))} |"
         lines.append(row)
-    splits = _split_columns(ours)
-    lines += ["", "## By split: dev (tuned on) and test (held out) (assistant)", "",
-              "| metric | " + " | ".join(f"{label} ({summary['items']})" for label, summary in splits) + " |",
-              "|---|" + "---:|" * len(splits)]
-    for m in ALL_METRICS:
-        lines.append(f"| {m} | " + " | ".join(fmt(m, summary[m]) for _, summary in splits) + " |")
-    groups = _groups(ours)
-    lines += ["", "## By kind, and Q&A pairs verbatim vs paraphrased (assistant)", "",
-              "| metric | " + " | ".join(f"{label} ({summary['items']})" for label, summary in groups) + " |",
-              "|---|" + "---:|" * len(groups)]
-    for m in ALL_METRICS:
-        lines.append(f"| {m} | " + " | ".join(fmt(m, summary[m]) for _, summary in groups) + " |")
+    lines += _column_table("By split: dev (tuned on) and test (held out) (assistant)", _split_columns(ours))
+    lines += _column_table("By kind, and Q&A pairs verbatim vs paraphrased (assistant)", _groups(ours))
     lines += _lost_markdown(ours)
     lines += ["", "## Charts", ""] + [f"![{c.stem.replace('_', ' ')}]({c.name})" for c in charts]
     failing = [i for i in ours["items"] if not i["passed"]]
@@ -370,3 +360,11 @@ def write_report(folder: Path, payload: dict) -> ReportFiles:
     (history / f"run-{stamp}.json").write_text(text, encoding="utf-8")
     (folder / RUN_FILE).write_text(text, encoding="utf-8")
     return ReportFiles(folder=folder, markdown=markdown, charts=charts, previous=previous)
+
+
+def _column_table(title: str, columns: list[tuple[str, dict]]) -> list[str]:
+    """A markdown table: one row per metric, one column per (label, summary)."""
+    lines = ["", f"## {title}", "",
+             "| metric | " + " | ".join(f"{label} ({summary['items']})" for label, summary in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    return lines + [f"| {m} | " + " | ".join(fmt(m, summary[m]) for _, summary in columns) + " |" for m in ALL_METRICS]
