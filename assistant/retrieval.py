@@ -13,10 +13,10 @@ chunks that every ranker finds middling, as reciprocal-rank fusion would.
 from __future__ import annotations
 
 import threading
-
-import numpy as np
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -26,8 +26,8 @@ from pydantic import ConfigDict, PrivateAttr
 from rank_bm25 import BM25Okapi
 
 from assistant.models import Filters
-from assistant.store import ChunkStore
 from assistant.glossary import Glossary
+from assistant.store import ChunkStore
 from assistant.text import ACRONYM_RE, name_initialisms, query_tokens, tokens
 
 CANDIDATES = 50  # per ranker, before fusion and filtering
@@ -93,7 +93,6 @@ class LexicalIndex:
     docs: dict[str, Document]
     bm25: BM25Okapi | None
     vocabulary: frozenset[str]
-    token_sets: dict[str, frozenset[str]]  # a chunk's words, with its title and partnership names
     names: dict[str, str]  # initialism → full name ("hlp" → "Hillingdon Learning Partnership")
 
     @classmethod
@@ -104,9 +103,8 @@ class LexicalIndex:
         corpus = [tokens(f"{d.metadata.get('section', '')} {d.page_content}") for _, d in chunks]
         vocab = frozenset(t for toks in corpus for t in toks)
         labels = {cid: " ".join(str(d.metadata.get(k, "")) for k in ("title", "partnership", "partnerships")) for cid, d in chunks}
-        token_sets = {cid: frozenset(toks) | frozenset(tokens(labels[cid])) for cid, toks in zip(ids, corpus)}
         names = name_initialisms(sorted(set(labels.values())) + [d.page_content for _, d in chunks])
-        return cls(ids, docs, BM25Okapi(corpus) if corpus else None, vocab, token_sets, names)
+        return cls(ids, docs, BM25Okapi(corpus) if corpus else None, vocab, names)
 
     def spell_out(self, query: str) -> str:
         """Add the full name of any initialism the documents never use ("HLP" → "... Hillingdon Learning Partnership")."""
