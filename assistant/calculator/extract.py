@@ -115,7 +115,10 @@ class Extraction:
     def inputs(self) -> dict:
         """The calculator inputs this message states."""
         names = ("partnership", "phase", "pupils", "fe", "scenario", "maintained", "members")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        found = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        if "pupils" in found:
+            found.pop("fe", None)  # "a 2FE primary with 420 pupils": the roll is the exact figure
+        return found
 
     @property
     def has_inputs(self) -> bool:

@@ -150,7 +150,7 @@ def _decide(args: dict, ex: Extraction, follow_up: bool) -> RouteDecision:
     if len(ex.partnerships) > 1 and "partnership" not in args:
         names = " or ".join(load_schedules()[k].name for k in ex.partnerships)
         return _ask(args, ["partnership"], follow_up, f"Which partnership should I calculate for: {names}?")
-    if ex.fe_text is not None and ex.fe is None:
+    if ex.fe_text is not None and ex.fe is None and ex.pupils is None:
         pupils = float(ex.fe_text) * 210
         return RouteDecision(args=args, follow_up=follow_up, error=(
             f"Form entry must be a whole number; for {ex.fe_text} FE give the number of pupils instead "

@@ -109,6 +109,16 @@ def test_figures_to_work_out_still_route_to_the_calculator(question):
     assert decision is not None and decision.request is not None, decision
 
 
+@pytest.mark.parametrize("question,pupils", [
+    ("we're 1.5 form entry with 315 on roll - what would the scenario 1 ELP primary subscription come to?", 315),
+    ("if we joined the Haringey partnership as a 2FE primary with 420 pupils, what would membership cost?", 420),
+])
+def test_a_pupil_count_wins_over_form_entry(question, pupils):
+    decision = route_calculation(question, None)
+    assert decision.request is not None, decision
+    assert decision.request.pupils == pupils and decision.request.fe is None
+
+
 @pytest.mark.parametrize("question,missing,asks", [
     ("How much would a primary pay under scenario 1?", ["pupils"], "How many pupils"),
     ("What would our school pay?", ["partnership"], "Which partnership"),
