@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import tempfile
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -34,17 +39,60 @@ def check_backend(settings: Settings) -> list[dict]:
     return checks
 
 
-def check_index(settings: Settings) -> dict:
+def check_index(settings: Settings) -> list[dict]:
+    """The index (documents and chunks) and its marker: what a running `serve` or `slack` compares on every
+    question to notice a re-ingest (documents committed, chunks stored), the newest commit and the model."""
     from assistant.store import ChunkStore
 
     try:
-        documents = ChunkStore(settings, embeddings=None).documents_summary()  # counting needs no embeddings
+        store = ChunkStore(settings, embeddings=None)  # counting needs no embeddings
+        documents = store.documents_summary()
+        committed, stored = store.marker()
+        newest, model = store.newest_commit(), store.recorded_model()
     except Exception as exc:  # unreachable Chroma server, unreadable data dir
-        return {"check": "index", "ok": False, "detail": str(exc) or exc.__class__.__name__}
+        detail = str(exc) or exc.__class__.__name__
+        return [{"check": "index", "ok": False, "detail": detail}, {"check": "index marker", "ok": False, "detail": detail}]
     chunks = sum(d["chunks"] for d in documents)
     if not chunks:
-        return {"check": "index", "ok": False, "detail": f"empty ({settings.data_dir}): run `partnership ingest`"}
-    return {"check": "index", "ok": True, "detail": f"{len(documents)} documents, {chunks} chunks ({settings.data_dir})"}
+        index = {"check": "index", "ok": False, "detail": f"empty ({settings.data_dir}): run `partnership ingest`"}
+    else:
+        index = {"check": "index", "ok": True, "detail": f"{len(documents)} documents, {chunks} chunks ({settings.data_dir})"}
+    when = datetime.fromtimestamp(newest / 1e9, timezone.utc).isoformat(timespec="seconds") if newest else "never"
+    detail = f"{committed} documents committed, {stored} chunks stored, last commit {when}; built with {model}"
+    if stored > chunks:
+        # Chunks no commit record names: an ingest is running, or one was killed (the next one removes them).
+        detail += f"; {stored - chunks} chunks not committed (an ingest is running or was interrupted)"
+    return [index, {"check": "index marker", "ok": True, "detail": detail}]
+
+
+def check_feedback(settings: Settings) -> dict:
+    """How many feedback rows are stored, read without creating the database."""
+    from assistant.feedback import stored_rows
+
+    path = settings.feedback_db
+    try:
+        rows = stored_rows(path)
+    except sqlite3.Error as exc:  # a damaged or foreign file where the feedback database should be
+        return {"check": "feedback", "ok": False, "detail": f"cannot read {path}: {exc}"}
+    if rows is None:
+        return {"check": "feedback", "ok": True, "detail": f"no feedback yet ({path} is created by the first rating)"}
+    return {"check": "feedback", "ok": True, "detail": f"{rows} rows ({path})"}
+
+
+def check_data_dir(settings: Settings) -> dict:
+    """Whether the data dir (index lock, manifest, feedback) can be written: a real file is created and removed."""
+    data_dir = Path(settings.data_dir).absolute()
+    target = data_dir
+    while not target.exists() and target != target.parent:
+        target = target.parent  # the data dir is made on first use: its nearest existing folder must be writable
+    try:
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return {"check": "data dir writable", "ok": False, "detail": f"no: {target}: {exc.strerror or exc}"}
+    free_gb = shutil.disk_usage(target).free / 1024**3
+    where = str(data_dir) if target == data_dir else f"{data_dir} (not created yet; {target} is writable)"
+    return {"check": "data dir writable", "ok": True, "detail": f"yes: {where}, {free_gb:.1f} GB free"}
 
 
 def check_embeddings() -> dict:
@@ -60,12 +108,14 @@ def check_embeddings() -> dict:
 def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON.")) -> None:
-        """Check the setup: the answer backend (and whether its model answers), the index and the embedding model.
+        """Check the setup: the answer backend (and whether its model answers), the index and its marker, the
+        embedding model, the feedback rows and whether the data dir is writable.
 
         Exit status 1 when any check fails.
         """
         settings = load_settings()
-        checks = [*check_backend(settings), check_index(settings), check_embeddings()]
+        checks = [*check_backend(settings), *check_index(settings), check_embeddings(), check_feedback(settings),
+                  check_data_dir(settings)]
         if as_json:
             print_json(checks)
         else:
