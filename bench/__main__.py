@@ -1,5 +1,7 @@
 """`python -m bench [--quick] [--out DIR]`: run every benchmark once, write latest.json and latest.md.
 
+`python -m bench --soak [MINUTES]` runs only the soak (bench/soak.py) and writes soak.json and soak.md.
+
 The orchestrator stays light (no torch): each area runs its measured work in child processes.
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import answer_bench, baseline_bench, http_bench, ingest_bench, report, scale_bench
+from bench import answer_bench, baseline_bench, http_bench, ingest_bench, report, scale_bench, soak, soak_report
 from bench.context import Ctx, Plan
 from bench.proc import REPO
 from bench.questions import load_questions
@@ -38,11 +40,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="keep built synthetic-vector collections here between full runs (default: %(default)s)")
     parser.add_argument("--no-cache", action="store_true", help="build the synthetic-vector collections afresh (in the scratch folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (its path is printed)")
+    parser.add_argument("--soak", type=float, nargs="?", const=10.0, default=None, metavar="MINUTES",
+                        help="run only the soak: mixed traffic against `partnership serve` for MINUTES "
+                             "(default 10) with a re-ingest half-way; writes soak.json and soak.md")
+    parser.add_argument("--soak-rate", type=float, default=soak.DEFAULT_RATE, metavar="PER_S",
+                        help="requests per second the soak starts (default: %(default)s)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.soak is not None:
+        return run_soak(args)
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(wanted) - set(SECTIONS))
     if unknown:
@@ -88,6 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     report.print_table(payload, Console())
     console.print(f"bench: wrote {json_path} and {md_path}", highlight=False)
     return 1 if any(s["status"] != "ok" for s in sections.values()) else 0
+
+
+def run_soak(args: argparse.Namespace) -> int:
+    """The soak alone; exit 1 when a target is missed."""
+    if args.soak <= 0 or args.soak_rate <= 0:
+        print("Error: --soak MINUTES and --soak-rate must be above 0", file=sys.stderr)
+        return 2
+    console = Console(stderr=True)
+    console.print(f"[bold]bench:[/] soak for {args.soak:g} min at {args.soak_rate:g} requests/s …", highlight=False)
+    payload, json_path, md_path = soak.run(args.soak, args.out, rate=args.soak_rate, keep=args.keep)
+    for t in payload["targets"]:
+        style = {"met": "green", "MISSED": "bold red"}.get(report.verdict(t), "yellow")
+        console.print(f"  {t['description']}: {t['value']} ({t['op']} {t['target']:g}) [{style}]{report.verdict(t)}[/]",
+                      highlight=False)
+    console.print(f"bench: wrote {json_path} and {md_path}", highlight=False)
+    return 0 if all(t["met"] for t in payload["targets"]) else 1
 
 
 if __name__ == "__main__":

@@ -69,16 +69,20 @@ class Ctx:
         return self.workdir / "index"
 
     def copy_corpus(self, target: Path) -> Path:
-        """A writable copy of corpus/ (the originals are read-only, and one bench edits a file)."""
-        shutil.copytree(REPO / "corpus", target, dirs_exist_ok=True)
-        for path in target.rglob("*"):
-            path.chmod(path.stat().st_mode | stat.S_IWUSR)
-        return target
+        return copy_corpus(target)
 
     def require_index(self) -> Path:
         if not (self.index_dir / "manifest.json").exists():
             raise RuntimeError("the corpus index was not built (the ingest section failed first)")
         return self.index_dir
+
+
+def copy_corpus(target: Path) -> Path:
+    """A writable copy of corpus/ (the originals are read-only, and some benches edit a file)."""
+    shutil.copytree(REPO / "corpus", target, dirs_exist_ok=True)
+    for path in target.rglob("*"):
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    return target
 
 
 def partnership_command() -> list[str]:

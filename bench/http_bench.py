@@ -39,20 +39,20 @@ def run(ctx: Ctx) -> dict:
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         base = f"http://{HOST}:{port}"
-        _wait_ready(server, base, log)
+        wait_ready(server, base, log)
         ready_s = time.perf_counter() - started  # process start -> /readyz answers 200, warming over
         levels = asyncio.run(_load(base, ctx.questions, plan.http_levels, plan.http_requests))
     finally:
-        peak_rss = _stop(server)
+        peak_rss = stop_server(server)
         log.close()
     return {"server": f"partnership serve --host {HOST} --port <ephemeral>, rate limit lifted",
             "ready_s": ready_s, "server_peak_rss_mb": peak_rss, "requests_per_level": plan.http_requests,
             "questions": "eval questions cycled, each suffixed with its request number so no two are alike "
                          "(the server's query-vector cache never hits)",
-            "levels": levels, "server_errors": _server_errors(log_path)}
+            "levels": levels, "server_errors": server_errors(log_path)}
 
 
-def _server_errors(log_path) -> list[str]:
+def server_errors(log_path) -> list[str]:
     """The distinct exception lines in the server log (what the 5xx were), at most five."""
     found: list[str] = []
     for line in log_path.read_text(errors="replace").splitlines():
@@ -61,7 +61,7 @@ def _server_errors(log_path) -> list[str]:
     return found[:5]
 
 
-def _wait_ready(server: subprocess.Popen, base: str, log) -> None:
+def wait_ready(server: subprocess.Popen, base: str, log) -> None:
     deadline = time.perf_counter() + READY_TIMEOUT_S
     with httpx.Client(timeout=5) as client:
         while time.perf_counter() < deadline:
@@ -78,7 +78,7 @@ def _wait_ready(server: subprocess.Popen, base: str, log) -> None:
     raise RuntimeError(f"server not ready within {READY_TIMEOUT_S} s")
 
 
-def _stop(server: subprocess.Popen) -> float | None:
+def stop_server(server: subprocess.Popen) -> float | None:
     """Stop the server (SIGINT: uvicorn's graceful shutdown) and return its peak RSS in MiB."""
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGINT)

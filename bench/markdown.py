@@ -7,7 +7,7 @@ from collections.abc import Callable
 def number(value, unit: str = "") -> str:
     if value is None:
         return "—"
-    if unit == "errors":
+    if unit in ("errors", "count"):
         return f"{value:,.0f}"
     if unit == "ratio" or (unit == "" and isinstance(value, float) and value <= 1.0):
         return f"{value:.3f}"

@@ -198,3 +198,54 @@ def validate(payload: dict) -> Results:
         if section.status == "ok":
             SECTION_MODELS[name].model_validate(section.data)
     return results
+
+
+# -- bench/results/soak.json (`python -m bench --soak`) ---------------------------------------------------
+
+class ProcFigures(_Open):
+    rss_mb: float
+    threads: int = Field(ge=1)
+    fds: int = Field(ge=0)
+
+
+class SoakMinute(_Open):
+    minute: int = Field(ge=1)
+    requests: int = Field(ge=0)
+    statuses: dict[str, int]
+    unexpected: int = Field(ge=0)
+    latency: Latency
+    answer_latency: Latency
+    rss_mb: float | None
+    threads: int | None
+    fds: int | None
+
+
+class SoakProcess(_Open):
+    start: ProcFigures | None
+    warm: ProcFigures | None
+    end: ProcFigures | None
+    first_minute_max: ProcFigures | None
+
+
+class SoakResults(_Open):
+    schema_version: Literal[1]
+    minutes: float = Field(gt=0)
+    rate_per_s: float = Field(gt=0)
+    duration_s: float
+    machine: Machine
+    config: dict
+    requests: int = Field(ge=0)
+    statuses: dict[str, int]
+    by_kind: dict[str, dict]
+    unexpected_count: int = Field(ge=0)
+    latency: Latency
+    per_minute: list[SoakMinute]
+    serve: SoakProcess
+    reingest: dict
+    versions: dict
+    feedback: dict
+    targets: list[Target]
+
+
+def validate_soak(payload: dict) -> SoakResults:
+    return SoakResults.model_validate(payload)
