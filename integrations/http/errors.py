@@ -62,6 +62,12 @@ def describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:
     return "; ".join(sentences) or "Invalid request.", details
 
 
+def _undecodable(cause: ValueError) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return f"not UTF-8 (byte 0x{cause.object[cause.start]:02x} at position {cause.start})"
+    return str(cause)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -70,6 +76,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI answers 400 "There was an error parsing the body" when json.loads fails with
+            # something other than a JSONDecodeError (a body that is not UTF-8); to a client that is
+            # malformed JSON like any other, so it gets the same 422.
+            return error_response(request, 422, f"Malformed JSON body: {_undecodable(exc.__cause__)}.")
         return error_response(request, exc.status_code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(AssistantError)

@@ -68,16 +68,27 @@ class ErrorOut(BaseModel):
 
     error: str = Field(description="What went wrong, in words a user can act on.")
     request_id: str | None = Field(None, description="Also in the X-Request-ID header and the server log.")
-    details: list[dict[str, Any]] | None = None
+    details: list[dict[str, Any]] | None = Field(None, description="422 for invalid fields: one entry per problem.")
+    valid: list[str] | None = Field(None, description="422 for an unknown or ambiguous partnership: the valid names.")
+    missing: list[str] | None = Field(None, description="422 from the calculator: the inputs it still needs.")
 
 
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": {"type": "string"}}
+
+
+REQUEST_ID = {"X-Request-ID": _header("The request id, also in the body and the server log.")}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut, "description": text}
-    for status, text in {
-        401: "Missing or invalid API key (only when PARTNERSHIP_API_KEYS is set).",
-        413: "Request body over 64 KB.",
-        422: "Invalid input; the message says which field and why.",
-        429: "Rate limit exceeded; see Retry-After.",
-        503: "The index is empty or the vector store is unavailable.",
+    status: {"model": ErrorOut, "description": text, "headers": {**REQUEST_ID, **headers}}
+    for status, (text, headers) in {
+        401: ("Missing or invalid API key (only when PARTNERSHIP_API_KEYS is set).",
+              {"WWW-Authenticate": _header("Bearer")}),
+        413: ("Request body over 64 KB.", {}),
+        422: ("Invalid input, or a body that is not JSON (or not UTF-8); the message says which field and why.",
+              {}),
+        429: ("Rate limit exceeded.", {"Retry-After": _header("Seconds until the next request is allowed.")}),
+        503: ("The index is empty or the vector store is unavailable.", {}),
     }.items()
 }
+# Probes are neither authenticated nor rate-limited and read no body, but the size limit still applies to one.
+PROBE_RESPONSES: dict[int | str, dict[str, Any]] = {413: ERROR_RESPONSES[413]}

@@ -120,6 +120,12 @@ def private_index(indexed_settings, tmp_path) -> Path:
     return copy_index(indexed_settings, tmp_path / "data")
 
 
+@pytest.fixture(scope="session")
+def index_copy(indexed_settings, tmp_path_factory) -> Callable[[str], Path]:
+    """index_copy(name) -> a new data dir holding a private copy of the session index (for module fixtures)."""
+    return lambda name: copy_index(indexed_settings, tmp_path_factory.mktemp(name) / "data")
+
+
 @pytest.fixture
 def browser(tmp_path):
     """A headless chromium at phone width (390 px) with a fresh profile."""

@@ -5,9 +5,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from integrations.http.deps import get_assistant
-from integrations.http.schemas import Health, Ready
+from integrations.http.schemas import PROBE_RESPONSES, Health, Ready
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=PROBE_RESPONSES)
 
 
 @router.get("/healthz", response_model=Health)
@@ -16,7 +16,10 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Ready, responses={503: {"model": Ready}})
+NOT_READY = {503: {"model": Ready, "description": "Not ready: the index is empty or the store is unreachable."}}
+
+
+@router.get("/readyz", response_model=Ready, responses=NOT_READY)
 def readyz(request: Request):
     """Ready when the index is loaded and non-empty; 503 otherwise (empty index, store down)."""
     try:
