@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=1)
     warm_sentences: bool = Field(True, description="serve and slack embed every quotable sentence in the background at start, so no answer pays for it.")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused by ingest before being read.")
+    ingest_lease_seconds: float = Field(
+        60.0, gt=0, description="With a Chroma server: how long an ingest's lease on the store lasts without renewal "
+                                "(renewed every third of it); another ingest may take over only after it expires.",
+    )
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset means the extractive answerer.")
     llm_model: str | None = None

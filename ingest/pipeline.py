@@ -14,8 +14,13 @@ Chunk ids hash source + position + text, so re-embedding after a crash produces 
 whose deletion was cut short) are deleted; a record naming chunks that are gone is dropped, so that file is
 ingested again. Killing ingest at any point therefore converges, on the next run, on exactly the chunks a
 clean ingest produces; and queries meanwhile see the previous or the new version of each document, never a
-mix. A file that fails to load never touches what is already indexed for it. One ingest runs at a time per
-data dir (ingest/lock.py).
+mix. A file that fails to load never touches what is already indexed for it.
+
+One ingest runs at a time per data dir and, when the store is a Chroma server, per store: ingest/lock.py
+holds a lease in the store, renewed while ingest runs; it is checked before every commit, and an ingest
+that lost it stops there. A full disk (ENOSPC from a file write, "database or disk is full" from Chroma)
+stops ingest with DiskFullError naming what was being written; like a kill, it leaves every document at
+its previous or new version, so the index keeps answering.
 
 The commit records, not manifest.json, are the truth: the manifest is rewritten from them, so a stale or
 lost manifest costs nothing.
@@ -26,20 +31,24 @@ rebuild killed part-way leaves an index of that model with some documents; the n
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from chromadb.errors import ChromaError
 from langchain_core.documents import Document
 
 from assistant.config import Settings
-from assistant.errors import IngestError
+from assistant.errors import AssistantError, IngestError
 from assistant.glossary import GLOSSARY_FILE
 from assistant.store import ChunkStore
 from ingest.chunking import chunk_pages
 from ingest.loaders import load_pages
-from ingest.lock import ingest_lock
+from ingest.lock import LocalOnly, StoreLease, exclusive_ingest
 from ingest.manifest import FileEntry, Manifest
 from ingest.metadata import METADATA_FILE, doc_meta_for, load_corpus_metadata
 
@@ -47,6 +56,17 @@ from ingest.metadata import METADATA_FILE, doc_meta_for, load_corpus_metadata
 WINDOW_CHUNKS = 512
 WINDOW_FILES = 256
 EMBED_STEP = 256  # chunks per model call: large enough to batch well, small enough for a moving progress bar
+
+
+class DiskFullError(AssistantError):
+    """The disk filled up while ingest was writing; the index still answers."""
+
+    def __init__(self, what: str):
+        super().__init__(
+            f"No space left on device while writing {what}. Ingest stopped; the index still answers, every "
+            "document at its previous version (or its new one, if it was committed before the disk filled). "
+            "Free some space and run `partnership ingest` again to finish."
+        )
 
 
 class Progress(Protocol):
@@ -142,7 +162,7 @@ def ingest_paths(
 ) -> IngestReport:
     """Bring the index in line with `paths`. Returns counts of what changed and which files failed."""
     report = IngestReport()
-    with ingest_lock(settings.data_dir):
+    with exclusive_ingest(settings, store.client) as lease, _disk_full_is_named(settings):
         if rebuild:
             store.reset()  # the new collection records the current model before any vector is written
             settings.manifest_path.unlink(missing_ok=True)
@@ -152,7 +172,7 @@ def ingest_paths(
         Manifest.remove_leftovers(settings.manifest_path)
         indexed = store.ids_by_source()
         manifest = _reconcile(Manifest.load(settings.manifest_path), indexed, store)
-        manifest.save(settings.manifest_path)
+        _save(manifest, settings)
 
         files, report.failed = discover(paths, follow_symlinks)
         metadata_cache: dict[Path, dict] = {}
@@ -177,16 +197,43 @@ def ingest_paths(
         if progress:
             progress.start(sum(len(v) for v in new_ids.values()))
         for window in _windows(pending, new_ids):
-            _commit_window(window, new_ids, manifest, keys_by_source, indexed, store, settings, progress)
+            _commit_window(window, new_ids, manifest, keys_by_source, indexed, store, settings, progress, lease)
             for item in window:
                 if item.existed:
                     report.updated += 1
                 else:
                     report.added += 1
 
-        report.removed = _remove_missing(manifest, store, settings)
+        report.removed = _remove_missing(manifest, store, settings, lease)
         report.chunks = store.raw_count()
     return report
+
+
+@contextmanager
+def _disk_full_is_named(settings: Settings) -> Iterator[None]:
+    """A full disk becomes DiskFullError naming where the write went, instead of a Chroma or OS traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise DiskFullError(exc.filename or f"the data dir {settings.data_dir}") from exc
+    except ChromaError as exc:
+        text = str(exc).lower()
+        if "disk is full" not in text and "no space left" not in text:
+            raise
+        where = (f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
+                 else f"the index in {settings.chroma_dir}")
+        raise DiskFullError(where) from exc
+
+
+def _save(manifest: Manifest, settings: Settings) -> None:
+    try:
+        manifest.save(settings.manifest_path)
+    except OSError as exc:  # a failed write names no file; this one we know
+        if exc.errno == errno.ENOSPC:
+            raise DiskFullError(f"the manifest {settings.manifest_path}") from exc
+        raise
 
 
 def _reconcile(mirror: Manifest, indexed: dict[str, set[str]], store: ChunkStore) -> Manifest:
@@ -261,7 +308,8 @@ def _windows(pending: list[_Pending], new_ids: dict[str, list[str]]):
         yield window
 
 
-def _commit_window(window, new_ids, manifest, keys_by_source, indexed, store: ChunkStore, settings, progress) -> None:
+def _commit_window(window, new_ids, manifest, keys_by_source, indexed, store: ChunkStore, settings, progress,
+                   lease: LocalOnly | StoreLease) -> None:
     wanted = {i for item in window for i in new_ids[item.key]}
     fresh = [(i, d) for item in window for i, d in zip(item.ids, item.docs) if i in wanted]
     vectors: list[list[float]] = []
@@ -272,6 +320,7 @@ def _commit_window(window, new_ids, manifest, keys_by_source, indexed, store: Ch
             progress.advance(len(part))
     if fresh:
         store.upsert([i for i, _ in fresh], [d for _, d in fresh], vectors=vectors)
+    lease.check()  # an ingest that lost its lease must not commit over the one that took it
     # queries switch to the new versions here
     store.commit_many([(item.source, item.ids, item.sha, item.key) for item in window])
     stale: set[str] = set()
@@ -282,18 +331,19 @@ def _commit_window(window, new_ids, manifest, keys_by_source, indexed, store: Ch
         manifest.files[item.key] = FileEntry(source=item.source, sha256=item.sha, chunk_ids=item.ids)
         stale |= indexed.get(item.source, set()) - set(item.ids)
         indexed[item.source] = set(item.ids)
-    manifest.save(settings.manifest_path)
+    _save(manifest, settings)
     store.delete(stale)
 
 
-def _remove_missing(manifest: Manifest, store: ChunkStore, settings: Settings) -> int:
+def _remove_missing(manifest: Manifest, store: ChunkStore, settings: Settings, lease: LocalOnly | StoreLease) -> int:
     removed = 0
     for key, entry in list(manifest.files.items()):
         if Path(key).exists():
             continue
+        lease.check()
         store.uncommit([entry.source])  # hidden from queries before its chunks go
         store.delete(entry.chunk_ids)
         del manifest.files[key]
-        manifest.save(settings.manifest_path)
+        _save(manifest, settings)
         removed += 1
     return removed
