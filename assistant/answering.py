@@ -21,6 +21,7 @@ from assistant.text import tokens
 
 QA_MATCH = 0.62  # question-to-question cosine above which the documented answer is the answer…
 QA_SAME = 0.8  # …provided it mentions what was asked about, unless the questions are this close
+QA_RANKED_FIRST = 0.3  # the retriever's best chunk is a Q&A row: its answer leads unless its question is unrelated
 ON_TOPIC = 0.7  # a sentence this close to the question answers it even without shared words
 MAX_SENTENCES = 3
 CHUNKS_QUOTED = 4  # top chunks whose sentences may be quoted
@@ -124,12 +125,14 @@ class ExtractiveAnswerer:
     def documented_answer(self, question: str, hits: list[Document]) -> Answer | None:
         """If one of the top hits is a Q&A chunk asking the same thing, its answer is the answer."""
         score, doc = self.qa_match(question, hits)
-        if doc is None or score < QA_MATCH:
-            return None
-        question_text, answer_text = qa_parts(doc)
         focus = focus_tokens(question, self.glossary)
-        if score < QA_SAME and focus and not focus & set(tokens(doc.page_content)):
-            return None  # "What governor support does ELP provide?" is not "What is ELP?"
+        if doc is None or score < QA_MATCH or (score < QA_SAME and focus and not focus & set(tokens(doc.page_content))):
+            # "What governor support does ELP provide?" is not "What is ELP?"; but a Q&A row ranked first on
+            # every signal answers a question worded nothing like its own ("go it alone?" → "Isolation…").
+            score, doc = self.qa_match(question, hits[:1])
+            if doc is None or score < QA_RANKED_FIRST:
+                return None
+        question_text, answer_text = qa_parts(doc)
         book = CitationBook()
         n = book.cite(doc, f"Q: {question_text} A: {answer_text}")
         paragraphs = [p.strip() for p in answer_text.split("\n") if p.strip()]

@@ -26,6 +26,9 @@ ANSWERABLE = [
     ("We are a federation of three schools. Does each school have to pay the Hillingdon membership fee?",
      "Federations and Trusts"),
     ("Do small schools get a discount on the Hillingdon fee?", "same fee should apply to all schools"),
+    # a Q&A row ranked first answers whole, though its question is worded nothing like this one
+    ("Would switching to ELP actually save us money compared with what we buy now?",
+     "not find better value from the open market"),
 ]
 
 DECLINE = [
