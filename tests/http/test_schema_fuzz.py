@@ -16,6 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+
+from assistant.config import Settings
+from integrations.http.app import create_app
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 API_KEY = "fuzz-key-1"
@@ -35,26 +39,36 @@ NO_LIMIT = "1000000"
 
 # ---- regressions: inputs the fuzzer found ------------------------------------------------------------
 
+@pytest.fixture
+def bare_client(tmp_path):
+    """bare_client(**settings) -> a TestClient over an app with no Assistant: these inputs never reach one."""
+    def make(**settings) -> TestClient:
+        app = create_app(Settings(data_dir=tmp_path / "data", **settings), builder=None)
+        return TestClient(app, raise_server_exceptions=False)
+
+    return make
+
+
 @pytest.mark.parametrize("path", ["/ask", "/calculate", "/feedback"])
 @pytest.mark.parametrize("body", [b"\xc6\x15%", b'{"question": "caf\xe9"}'], ids=["0xc6", "latin-1-e-acute"])
-def test_body_that_is_not_utf8_is_422_not_400(client, path, body):
+def test_body_that_is_not_utf8_is_422_not_400(bare_client, path, body):
     # schemathesis sent '\xc6\xb8\x15%\x19...' as application/json: FastAPI answered an undeclared 400.
-    response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    response = bare_client().post(path, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error.startswith("Malformed JSON body: not UTF-8 (byte 0x"), error
     assert response.json()["request_id"] == response.headers["x-request-id"]
 
 
-def test_body_that_is_not_utf8_without_an_api_key_is_422_too(make_client):
+def test_body_that_is_not_utf8_without_an_api_key_is_422_too(bare_client):
     # The body is read before the dependencies run, so the key is not checked yet (as for any malformed JSON).
-    client = make_client(api_keys="alpha")
+    client = bare_client(api_keys="alpha")
     response = client.post("/feedback", content=b"\xc6", headers={"Content-Type": "application/json"})
     assert response.status_code == 422 and "not UTF-8" in response.json()["error"]
 
 
-def test_openapi_declares_every_error_with_the_error_model_and_its_headers(client):
-    spec = client.get("/openapi.json").json()
+def test_openapi_declares_every_error_with_the_error_model_and_its_headers(bare_client):
+    spec = bare_client().get("/openapi.json").json()
     error_ref = "#/components/schemas/ErrorOut"
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
@@ -118,7 +132,7 @@ def keyed_server(index_copy, start_server):
 
 
 def test_fuzz_with_the_api_key_every_response_is_declared(keyed_server, tmp_path):
-    result = run_schemathesis(keyed_server, tmp_path, 40, f"Authorization: Bearer {API_KEY}")
+    result = run_schemathesis(keyed_server, tmp_path, 30, f"Authorization: Bearer {API_KEY}")
     print(f"\nwith the key: {result['test_cases']['generated']} cases in {result['seconds']} s")
     assert_clean(result)
     assert not result["warnings"]["missing_auth"], "the key was refused, so only 401s were fuzzed"
@@ -134,7 +148,7 @@ def test_fuzz_without_the_api_key_every_guarded_operation_is_401(keyed_server, t
 
 def test_fuzz_an_open_server_every_response_is_declared(live_server, tmp_path):
     # The session's shared open server (no keys; the LiveServer lifts the rate limit): no extra start-up.
-    result = run_schemathesis(live_server, tmp_path, 20)
+    result = run_schemathesis(live_server, tmp_path, 15)
     print(f"\nopen server: {result['test_cases']['generated']} cases in {result['seconds']} s")
     assert_clean(result)
     assert not result["warnings"]["missing_auth"]
