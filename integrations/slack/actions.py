@@ -8,23 +8,30 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from assistant.feedback import FeedbackError
-from integrations.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, parse_button_value, thank_you_blocks, unescape
+from integrations.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, thank_you_blocks, unescape
 from integrations.slack.bot import Asked, SlackBot
+from integrations.slack.payloads import ButtonClick, button_click
 
 log = logging.getLogger("partnership.slack")
 
 UNKNOWN_ANSWER = "(the answer is no longer available)"
 
 
-def _recall(bot: SlackBot, body: dict, value: str | None) -> tuple[str, str, Asked | None, str | None]:
-    """(question, answer text, remembered answer, its reference) for a clicked button."""
-    ref, question = parse_button_value(value)
-    asked = bot.answers.get(ref)
+def _recall(bot: SlackBot, click: ButtonClick) -> tuple[str, str, Asked | None]:
+    """(question, answer text, remembered answer) for a clicked button."""
+    asked = bot.answers.get(click.ref)
     if asked:
-        return asked.question, asked.answer.answer, asked, ref
+        return asked.question, asked.answer.answer, asked
     # Public messages come back with the click; their fallback text starts with the answer.
-    message_text = unescape((body.get("message") or {}).get("text") or "")
-    return question or "", message_text.split("\nSources: ")[0] or UNKNOWN_ANSWER, None, ref
+    message_text = unescape((click.message or {}).get("text") or "")
+    return click.question, message_text.split("\nSources: ")[0] or UNKNOWN_ANSWER, None
+
+
+def _click(body: dict, action: dict) -> ButtonClick | None:
+    click = button_click(body, action)
+    if click is None:
+        log.warning("ignoring a malformed click on %s", action.get("action_id"))
+    return click
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -32,24 +39,24 @@ def register(app: App, bot: SlackBot) -> None:
 
     def record(rating: str, ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        user = (body.get("user") or {}).get("id")
-        channel = (body.get("channel") or {}).get("id")
-        question, answer, asked, ref = _recall(bot, body, action.get("value"))
+        click = _click(body, action)
+        if click is None:
+            return
+        question, answer, asked = _recall(bot, click)
         try:
-            bot.feedback.add(source="slack", user_id=user, channel=channel, question=question or "(unknown question)",
-                             answer=answer, rating=rating)
+            bot.feedback.add(source="slack", user_id=click.user, channel=click.channel,
+                             question=question or "(unknown question)", answer=answer, rating=rating)
         except FeedbackError as exc:  # cannot happen with our two buttons; say so rather than fail silently
             log.error("feedback not stored: %s", exc)
             respond(text="Sorry, your feedback could not be recorded.", response_type="ephemeral", replace_original=False)
             return
-        container = body.get("container") or {}
-        message = body.get("message")
-        if message and not container.get("is_ephemeral"):
-            blocks = thank_you_blocks(message.get("blocks") or [], user, rating)
-            client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or answer, blocks=blocks)
+        if click.message:  # a public message: replace its buttons for everyone
+            blocks = thank_you_blocks(click.message.get("blocks") or [], click.user, rating)
+            client.chat_update(channel=click.channel, ts=click.message["ts"], text=click.message.get("text") or answer,
+                               blocks=blocks)
         elif asked:
-            reply = bot.layout(asked, private=True, ref=ref)
-            respond(text=reply.text, blocks=thank_you_blocks(reply.blocks, user, rating), replace_original=True)
+            reply = bot.layout(asked, private=True, ref=click.ref)
+            respond(text=reply.text, blocks=thank_you_blocks(reply.blocks, click.user, rating), replace_original=True)
         else:
             respond(text="Thanks for the feedback!", replace_original=False, response_type="ephemeral")
 
@@ -64,22 +71,22 @@ def register(app: App, bot: SlackBot) -> None:
     @app.action(SHARE)
     def on_share(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        user = (body.get("user") or {}).get("id")
-        channel = (body.get("channel") or {}).get("id")
-        ref, question = parse_button_value(action.get("value"))
-        asked = bot.answers.get(ref)
+        click = _click(body, action)
+        if click is None:
+            return
+        asked = bot.answers.get(click.ref)
         if asked is None:
-            if not question:
+            if not click.question:
                 respond(text="Sorry, that answer has expired; please ask again.", replace_original=False)
                 return
-            result = bot.answer(question)  # forgotten (e.g. after a restart): answer it again
+            result = bot.answer(click.question)  # forgotten (e.g. after a restart): answer it again
             if isinstance(result, str):
                 respond(text=result, replace_original=False)
                 return
-            asked = Asked(question, result)
-        public = bot.layout(asked, asked_by=user)
+            asked = Asked(click.question, result)
+        public = bot.layout(asked, asked_by=click.user)
         try:
-            client.chat_postMessage(channel=channel, text=public.text, blocks=public.blocks,
+            client.chat_postMessage(channel=click.channel, text=public.text, blocks=public.blocks,
                                     unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:
             if exc.response.get("error") not in ("not_in_channel", "channel_not_found"):

@@ -178,15 +178,16 @@ def _button_value(ref: str, question: str) -> str:
     return value[:BUTTON_VALUE_CHARS]
 
 
-def parse_button_value(value: str | None) -> tuple[str | None, str | None]:
-    """(ref, question) from a button value written by `_button_value`."""
+def parse_button_value(value: object) -> tuple[str | None, str | None]:
+    """(ref, question) from a button value written by `_button_value`; None for anything else in it."""
     try:
-        data = json.loads(value or "")
+        data = json.loads(value) if isinstance(value, str) else None
     except ValueError:
         return None, None
     if not isinstance(data, dict):
         return None, None
-    return data.get("ref"), data.get("q")
+    ref, question = data.get("ref"), data.get("q")
+    return (ref if isinstance(ref, str) else None), (question if isinstance(question, str) else None)
 
 
 def feedback_actions(ref: str, question: str) -> dict:

@@ -4,12 +4,16 @@ Replies are ephemeral (only the asker sees them) and carry a "Share in channel" 
 """
 from __future__ import annotations
 
+import logging
 import re
 
 from slack_bolt import Ack, App, Respond
 
 from integrations.slack.blocks import HELP_TEXT, escape, notice_blocks
 from integrations.slack.bot import SlackBot
+from integrations.slack.payloads import slash_command
+
+log = logging.getLogger("partnership.slack")
 
 COMMAND = "/partnership"
 USAGE = "Usage: `/partnership ask <question>`, `/partnership calc <description>` or `/partnership help`."
@@ -44,7 +48,12 @@ def register(app: App, bot: SlackBot) -> None:
 
     @app.command(COMMAND)
     def on_command(ack: Ack, command: dict, respond: Respond) -> None:
-        sub, _, rest = (command.get("text") or "").strip().partition(" ")
+        typed = slash_command(command)
+        if typed is None:  # Slack always sends these fields; without them there is nobody to answer
+            log.warning("ignoring a malformed %s command", COMMAND)
+            ack()
+            return
+        sub, _, rest = typed.text.strip().partition(" ")
         sub, rest = sub.lower(), rest.strip()
         if sub in ("", "help"):
             ack(text=HELP_TEXT, blocks=notice_blocks(HELP_TEXT), response_type="ephemeral")
@@ -57,7 +66,7 @@ def register(app: App, bot: SlackBot) -> None:
             ack(text=f"Please add a {'question' if sub == 'ask' else 'description'}, e.g. `/partnership {sub} {example}`.",
                 response_type="ephemeral")
             return
-        wait = bot.limiter.hit(command["user_id"])
+        wait = bot.limiter.hit(typed.user)
         if wait is not None:
             ack(text=bot.limiter.message(wait), response_type="ephemeral")
             return

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from assistant.models import Message
 from integrations.slack.blocks import HELP_TEXT, notice_blocks, unescape
 from integrations.slack.bot import SlackBot, working
+from integrations.slack.payloads import PersonMessage, person_message
 
 log = logging.getLogger("partnership.slack")
 
@@ -67,23 +68,33 @@ def thread_history(client: WebClient, context: BoltContext, channel: str, thread
     return history[-HISTORY_MESSAGES:], bot_answered
 
 
-def answer_in_thread(bot: SlackBot, client: WebClient, context: BoltContext, event: dict,
+def answer_in_thread(bot: SlackBot, client: WebClient, context: BoltContext, post: PersonMessage,
                      history: list[Message]) -> None:
     """Rate-limit, show the working reaction, ask the Assistant and post the reply in the thread."""
-    channel, ts, user = event["channel"], event["ts"], event["user"]
-    thread_ts = event.get("thread_ts") or ts
-    question = strip_mentions(event.get("text") or "", context.bot_user_id)
+    thread_ts = post.thread_ts or post.ts
+    question = strip_mentions(post.text, context.bot_user_id)
     if not question:
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=HELP_TEXT, blocks=notice_blocks(HELP_TEXT))
+        client.chat_postMessage(channel=post.channel, thread_ts=thread_ts, text=HELP_TEXT, blocks=notice_blocks(HELP_TEXT))
         return
-    wait = bot.limiter.hit(user)
+    wait = bot.limiter.hit(post.user)
     if wait is not None:
-        client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=bot.limiter.message(wait))
+        client.chat_postEphemeral(channel=post.channel, user=post.user, thread_ts=thread_ts,
+                                  text=bot.limiter.message(wait))
         return
-    with working(client, channel, ts):  # the hourglass goes once the answer is posted
+    with working(client, post.channel, post.ts):  # the hourglass goes once the answer is posted
         reply = bot.reply(question, history)
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks,
+        client.chat_postMessage(channel=post.channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks,
                                 unfurl_links=False, unfurl_media=False)
+
+
+def _person_message(event: dict, context: BoltContext) -> PersonMessage | None:
+    """The event as a question from a person, or None: ignorable (bots, edits, ...) or malformed."""
+    if is_ignorable(event, context):
+        return None
+    post = person_message(event)
+    if post is None:
+        log.warning("ignoring a malformed %s event", event.get("type"))
+    return post
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -91,24 +102,25 @@ def register(app: App, bot: SlackBot) -> None:
 
     @app.event("app_mention")
     def on_mention(event: dict, context: BoltContext, client: WebClient) -> None:
-        if is_ignorable(event, context):
+        post = _person_message(event, context)
+        if post is None:
             return
         history: list[Message] = []
-        if event.get("thread_ts"):
-            history, _ = thread_history(client, context, event["channel"], event["thread_ts"], event["ts"])
-        answer_in_thread(bot, client, context, event, history)
+        if post.thread_ts:
+            history, _ = thread_history(client, context, post.channel, post.thread_ts, post.ts)
+        answer_in_thread(bot, client, context, post, history)
 
     @app.event("message")
     def on_message(event: dict, context: BoltContext, client: WebClient) -> None:
-        if is_ignorable(event, context):
+        post = _person_message(event, context)
+        if post is None:
             return
-        direct = event.get("channel_type") == "im"
-        mentioned = bool(context.bot_user_id) and f"<@{context.bot_user_id}" in (event.get("text") or "")
-        if not direct and (mentioned or not event.get("thread_ts")):
+        mentioned = bool(context.bot_user_id) and f"<@{context.bot_user_id}" in post.text
+        if not post.direct and (mentioned or not post.thread_ts):
             return  # channel messages: mentions are answered by on_mention, the rest is not for us
         history: list[Message] = []
-        if event.get("thread_ts"):
-            history, bot_answered = thread_history(client, context, event["channel"], event["thread_ts"], event["ts"])
-            if not direct and not bot_answered:
+        if post.thread_ts:
+            history, bot_answered = thread_history(client, context, post.channel, post.thread_ts, post.ts)
+            if not post.direct and not bot_answered:
                 return  # someone else's thread: stay quiet unless mentioned
-        answer_in_thread(bot, client, context, event, history)
+        answer_in_thread(bot, client, context, post, history)

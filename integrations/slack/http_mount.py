@@ -5,6 +5,7 @@ Assistant and Settings from `request.app.state`, so the model is loaded once per
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
@@ -19,8 +20,20 @@ from starlette.concurrency import run_in_threadpool
 from assistant.config import Settings
 from assistant.core import Assistant
 from integrations.slack.app import build_slack_app
+from integrations.slack.payloads import MalformedPayload, bolt_request
+
+log = logging.getLogger("partnership.slack")
 
 EVENTS_PATH = "/slack/events"
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, headers: dict) -> bool:
+    """The signature check, False (not an exception) for a body that is not UTF-8 or a timestamp that is
+    not a number: both arrive before any signature is known to be good, so anyone can send them."""
+    try:
+        return verifier.is_valid_request(body, headers)
+    except ValueError:  # UnicodeDecodeError, or int() of the X-Slack-Request-Timestamp header
+        return False
 
 
 def slack_router(
@@ -51,14 +64,19 @@ def slack_router(
             return built["handler"]
 
     def dispatch(app: App, request: Request, body: bytes) -> Response:
-        return to_starlette_response(app.dispatch(to_bolt_request(request, body)))
+        try:
+            bolt_req = bolt_request(lambda: to_bolt_request(request, body))
+        except MalformedPayload as exc:  # signed, but not something Slack sends: refuse it, act on nothing
+            log.warning("refused a malformed Slack payload: %s", exc)
+            return Response(f"Malformed Slack payload: {exc}.", status_code=400, media_type="text/plain")
+        return to_starlette_response(app.dispatch(bolt_req))
 
     @router.post(EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         body = await request.body()
         # Checked here as well as by bolt, so forged or replayed requests get 401 even before the
         # bot exists (e.g. while the assistant is still loading).
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        if not _signed(verifier, body, dict(request.headers)):
             return Response("invalid or stale Slack signature", status_code=401, media_type="text/plain")
         handler = await run_in_threadpool(handler_for, request)
         # bolt's dispatch blocks until the listener acks; run it off the event loop so other

@@ -37,8 +37,12 @@ class MockSocketMode:
                 raise AssertionError("the Socket Mode client never connected")
 
     def send(self, envelope: dict) -> None:
+        self.send_raw(json.dumps(envelope))
+
+    def send_raw(self, frame: str | bytes) -> None:
+        """Any websocket frame: text (str) or binary (bytes)."""
         assert self._connection is not None
-        self._connection.send(json.dumps(envelope))
+        self._connection.send(frame)
 
     def ack_for(self, envelope_id: str, timeout: float = 15) -> dict:
         """The client's acknowledgement of `envelope_id`."""
