@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -106,7 +107,11 @@ def run_soak(args: argparse.Namespace) -> int:
         return 2
     console = Console(stderr=True)
     console.print(f"[bold]bench:[/] soak for {args.soak:g} min at {args.soak_rate:g} requests/s …", highlight=False)
-    payload, json_path, md_path = soak.run(args.soak, args.out, rate=args.soak_rate, keep=args.keep)
+    try:
+        payload, json_path, md_path = soak.run(args.soak, args.out, rate=args.soak_rate, keep=args.keep)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # a process that would not start or finish
+        console.print(f"[red]bench: the soak could not run:[/] {exc}", highlight=False)
+        return 2
     for t in payload["targets"]:
         style = {"met": "green", "MISSED": "bold red"}.get(report.verdict(t), "yellow")
         console.print(f"  {t['description']}: {t['value']} ({t['op']} {t['target']:g}) [{style}]{report.verdict(t)}[/]",

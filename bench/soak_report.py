@@ -187,8 +187,8 @@ def render(p: dict) -> str:
             "questions, feedback, /documents and 13 kinds of client mistakes, each with the one status it must get). "
             "Question texts carry their request number, so caches never hide a leak. RSS, threads and open file "
             f"descriptors come from /proc every {c['sample_every_s']:g} s. Growth is measured from the warm state "
-            "(after the first minute: thread pool, keep-alive connections and caches filled), not from the idle "
-            "start. Half-way through, the edited document is written to the corpus copy and `partnership ingest` "
+            "(after the first minute: thread pool and keep-alive connections in use), not from the idle start; "
+            "the service's bounded caches (512 query vectors, sentence vectors, word stems) may still be filling. Half-way through, the edited document is written to the corpus copy and `partnership ingest` "
             "runs against the same Chroma server; each answer's citations of that document are matched against both "
             "versions' text. Feedback rows are counted in the SQLite file after the server stops."]
     return "\n".join(out) + "\n"
