@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import answer_bench, baseline_bench, http_bench, ingest_bench, report, scale_bench, soak, soak_report
+from bench import answer_bench, baseline_bench, http_bench, ingest_bench, report, scale_bench, soak
 from bench.context import Ctx, Plan
 from bench.proc import REPO
 from bench.questions import load_questions
