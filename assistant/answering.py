@@ -197,19 +197,27 @@ class ExtractiveAnswerer:
         parts = [f"{display(c.unit)} [{book.cite(hits[c.rank], ' … '.join(by_rank[c.rank]))}]" for c in picked]
         return Answer(answer=" ".join(parts), citations=book.citations, grounded=True)
 
-    def decline(self, hits: list[Document], reason: str) -> Answer:
-        """Say plainly that the documents don't answer it, and list the closest sources."""
-        book = CitationBook()
-        closest = []
-        for doc in hits[:3]:
-            n = book.cite(doc)
-            label = doc.metadata.get("title") or doc.metadata.get("source")
-            section = doc.metadata.get("section")
-            closest.append(f"[{n}] {label}" + (f" — {clip(section, 90)}" if section else ""))
-        text = f"I can't answer that from the partnership documents: {reason}"
-        if closest:
-            text += "\nThe closest sources I found are: " + "; ".join(closest) + "."
-        return Answer(answer=text, citations=book.citations, grounded=False)
+
+CLOSEST_SOURCES = 3
+
+
+def cite_closest(hits: list[Document], book: CitationBook) -> list[int]:
+    """Cite the best retrieved chunks as the closest sources (a decline, or an answer that cites nothing)."""
+    return [book.cite(doc) for doc in hits[:CLOSEST_SOURCES]]
+
+
+def decline(hits: list[Document], reason: str) -> Answer:
+    """The one way to say the documents don't answer: the reason, then the closest sources."""
+    book = CitationBook()
+    closest = []
+    for n, doc in zip(cite_closest(hits, book), hits):
+        label = doc.metadata.get("title") or doc.metadata.get("source")
+        section = doc.metadata.get("section")
+        closest.append(f"[{n}] {label}" + (f" — {clip(section, 90)}" if section else ""))
+    text = f"I can't answer that from the partnership documents: {reason}"
+    if closest:
+        text += "\nThe closest sources I found are: " + "; ".join(closest) + "."
+    return Answer(answer=text, citations=book.citations, grounded=False)
 
 
 MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"

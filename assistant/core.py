@@ -5,12 +5,13 @@ import atexit
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
 from langchain_core.documents import Document
 
-from assistant.answering import ExtractiveAnswerer
+from assistant.answering import ExtractiveAnswerer, decline
+from assistant.backends import NOTHING_ANSWERS, AnswerBackend, ExtractiveBackend, Turn
+from assistant.calculator import answer_calculation
 from assistant.config import Settings
 from assistant.errors import IndexEmptyError, QuestionError
 from assistant.evidence import Evidence
@@ -22,18 +23,6 @@ from assistant.store import ChunkStore
 log = logging.getLogger(__name__)
 
 FOLLOW_UP = re.compile(r"^(and|but|also|so|what about|how about|what if|and if|or)\b|\b(it|that|this|they|them|those|these)\b", re.I)
-
-class AnswerBackend(Protocol):
-    """An answerer other than the extractive default (e.g. a chat model). It receives only questions the
-    evidence check let through, so it never gets the chance to answer from nothing."""
-
-    name: str
-    handles_calculations: bool  # True when the model calls the funding calculator itself (native tools)
-
-    def rewrite(self, question: str, history: list[Message]) -> str | None: ...
-
-    def answer(self, question: str, hits: list[Document], history: list[Message]) -> Answer: ...
-
 
 def as_messages(history: Sequence[Message | dict] | None) -> list[Message]:
     return [m if isinstance(m, Message) else Message.model_validate(m) for m in (history or [])]
@@ -61,9 +50,9 @@ class Assistant:
         settings: the configuration (thresholds, limits).
         store: the chunk store (Chroma collection) to search.
         retriever: hybrid dense + BM25 retriever over `store`.
-        answerer: the extractive answerer (always available; also the fallback of other backends).
-        calculator_router: recognises calculation questions and answers them with the funding calculator.
-        backend: optional answer backend (e.g. a chat model); None means extractive answers.
+        answerer: the extractive answerer (sentence scoring; warmed in the background by long-running adapters).
+        backend: who writes document answers: the extractive backend over `answerer` by default, or a chat
+            model composed with it as the fallback (built by the factory).
     """
 
     def __init__(
@@ -72,7 +61,6 @@ class Assistant:
         store: ChunkStore,
         retriever: HybridRetriever,
         answerer: ExtractiveAnswerer,
-        calculator_router: Callable[[str, list[Message]], Answer | None] | None = None,
         backend: AnswerBackend | None = None,
     ):
         self.settings = settings
@@ -80,8 +68,7 @@ class Assistant:
         self.retriever = retriever
         self.answerer = answerer
         self.warming = False  # True while warm_sentences_in_background runs
-        self.calculator_router = calculator_router
-        self.backend = backend
+        self.backend = backend or ExtractiveBackend(answerer)
 
     # -- the entry point -------------------------------------------------------------------------
     def ask(
@@ -111,23 +98,22 @@ class Assistant:
         filters = as_filters(filters)
         off_task = off_task_reason(question)
         if off_task:
-            return self.answerer.decline(self.retrieve(question, filters), off_task)
-        if self.calculator_router and not (self.backend and self.backend.handles_calculations):
-            routed = self.calculator_router(question, messages)
-            if routed is not None:
-                return routed
+            return decline(self.retrieve(question, filters), off_task)
+        # One decision for every backend: a question the router recognises as a calculation is answered
+        # from the calculator's result; a chat model's calculator tool is only for what the router can't parse.
+        routed = answer_calculation(question, messages, titles=self.store.titles())
+        if routed is not None:
+            return routed
         # Follow-ups are retrieved and answered as standalone questions ("and how often?" → about what).
-        rewritten = self.backend.rewrite(question, messages) if self.backend and messages else None
+        rewritten = self.backend.rewrite(question, messages) if messages else None
         standalone = rewritten or self.standalone_question(question, messages)
         hits = self.retrieve(standalone, filters)
         evidence = self.evidence()  # one snapshot for every check below
         reason = evidence.weak(standalone, hits, self.answerer.qa_match(standalone, hits)[0])
         if reason:
-            return self.answerer.decline(hits, reason)
-        if self.backend:
-            return self.backend.answer(question, hits, messages)
-        answer = self.answerer.answer(standalone, hits, evidence.required_names(standalone))
-        return answer or self.answerer.decline(hits, "the passages I found don't address what you asked.")
+            return decline(hits, reason)
+        turn = Turn(question, standalone, messages, hits, evidence.required_names(standalone))
+        return self.backend.answer(turn) or decline(hits, NOTHING_ANSWERS)
 
     # -- pieces, public so eval and the benchmarks can measure them --------------------------------
     def validate(self, question: str) -> str:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from assistant.answering import ExtractiveAnswerer
-from assistant.calculator import answer_calculation
+from assistant.backends import ExtractiveBackend, WithFallback
+from assistant.calculator import answer_for_args
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embeddings import load_embeddings
 from assistant.glossary import Glossary
+from assistant.models import Answer
 from assistant.retrieval import HybridRetriever, QueryEmbedder
 from assistant.store import ChunkStore
 
@@ -26,17 +28,16 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
     glossary = Glossary.load(settings.glossary_path)
     retriever = HybridRetriever(store=store, query_embedder=embedder, glossary=glossary, k=settings.top_k)
     answerer = ExtractiveAnswerer(embedder, glossary)
-
-    def calculator_router(question, history):
-        """The deterministic calculator route: cites rates with the indexed documents' titles."""
-        return answer_calculation(question, history, titles=store.titles())
-
-    backend = None
+    backend = ExtractiveBackend(answerer)
     if settings.llm_base_url:
         from assistant.generative import build_backend
 
-        # The router is also the backend's fallback for fee questions when the model is down.
-        backend = build_backend(settings, fallback=answerer.answer, router=calculator_router)
-    assistant = Assistant(settings, store, retriever, answerer, calculator_router=calculator_router, backend=backend)
+        def calculator_answer(args: dict) -> Answer:
+            """The calculator's own answer for a model's tool call, rate citations titled like the router's."""
+            return answer_for_args(args, titles=store.titles())
+
+        # The chat model writes document answers; the extractive backend answers whenever it fails.
+        backend = WithFallback(build_backend(settings, calculator_answer), backend)
+    assistant = Assistant(settings, store, retriever, answerer, backend=backend)
     assistant.warm_up()  # every adapter asks at least once: pay the index build here, not on the first question
     return assistant

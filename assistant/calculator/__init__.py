@@ -6,15 +6,15 @@ from assistant.calculator.derivations import (
     derive_per_pupil_rate,
     derive_scenario_rate,
 )
-from assistant.calculator.engine import calculate, list_partnerships
+from assistant.calculator.engine import calculate, list_partnerships, missing_inputs
 from assistant.calculator.models import CalcRequest, CalcResult, MissingInputError, SourceQuote, WorkingLine
-from assistant.calculator.reply import CalcReply, answer_calculation, reply_for
+from assistant.calculator.reply import answer_calculation, answer_for, answer_for_args
 from assistant.calculator.router import RouteDecision, route_calculation
 from assistant.calculator.tool import funding_calculator, run_funding_calculator
 
 __all__ = [
-    "CalcReply", "CalcRequest", "CalcResult", "MissingInputError", "RouteDecision", "SourceQuote", "WorkingLine",
-    "answer_calculation", "calculate", "derive_council_share", "derive_ealing_rates", "derive_per_pupil_rate",
-    "derive_scenario_rate", "funding_calculator", "list_partnerships", "reply_for", "route_calculation",
+    "CalcRequest", "CalcResult", "MissingInputError", "RouteDecision", "SourceQuote", "WorkingLine",
+    "answer_calculation", "answer_for", "answer_for_args", "calculate", "derive_council_share", "derive_ealing_rates", "derive_per_pupil_rate",
+    "derive_scenario_rate", "funding_calculator", "list_partnerships", "missing_inputs", "route_calculation",
     "run_funding_calculator",
 ]

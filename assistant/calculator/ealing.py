@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from assistant.calculator.common import Context, ask_for, build_result
+from assistant.calculator.common import Context, build_result
 from assistant.calculator.models import CalcResult, WorkingLine
 from assistant.calculator.money import count, exact, pounds
 from assistant.errors import CalculationError
@@ -13,16 +13,7 @@ DE_DELEGATION_SCOPE = ("Academies are not de-delegated: the £100,000 de-delegat
                        "primary schools only.")
 
 
-def _missing(ctx: Context) -> list[str]:
-    missing = []
-    if ctx.phase is None:
-        missing.append("phase")
-    if ctx.phase in (None, "primary", "secondary") and ctx.pupils is None:
-        missing.append("pupils")
-    return missing
-
-
-def _rates_hint(ctx: Context) -> str | None:
+def rates_hint(ctx: Context) -> str | None:
     """The published rates that apply so far, so a question for more input is still informative."""
     s = ctx.schedule
     if ctx.phase == "secondary":
@@ -35,13 +26,10 @@ def _rates_hint(ctx: Context) -> str | None:
 
 
 def calculate_ealing(ctx: Context) -> CalcResult:
-    """Dispatch on phase after checking every needed input is present."""
+    """Dispatch on phase (`calculate` has checked that every needed input is present)."""
     if ctx.phase == "special" and ctx.pupils is not None:
         raise CalculationError("Ealing special schools pay a flat amount per school (£4,500 in scenario 1, "
                                "£5,000 in scenario 2), so pupils are not used: leave out the pupil number.")
-    missing = _missing(ctx)
-    if missing:
-        raise ask_for(missing, _rates_hint(ctx))
     if ctx.phase != "primary" and ctx.req.maintained is not None:
         ctx.warnings.append("Maintained or academy status only matters for primaries: the £100,000 "
                             "de-delegation applies to maintained primary schools only.")

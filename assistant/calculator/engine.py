@@ -6,11 +6,12 @@ from decimal import Decimal
 from assistant.calculator.common import (MAX_MEMBERS, MAX_PUPILS, PHASES, Context, ask_for, check_count,
                                          resolve_pupils)
 from assistant.calculator.derivations import derive_ealing_rates, derive_per_pupil_rate
-from assistant.calculator.ealing import calculate_ealing
+from assistant.calculator.ealing import calculate_ealing, rates_hint
 from assistant.calculator.hillingdon import calculate_hillingdon
 from assistant.calculator.models import CalcRequest, CalcResult
 from assistant.calculator.schedule import Schedule, accepted_partnerships, load_schedules, resolve_partnership
-from assistant.calculator.simple import calculate_per_phase_flat, calculate_per_pupil, calculate_range
+from assistant.calculator.simple import (calculate_per_phase_flat, calculate_per_pupil, calculate_range,
+                                        flat_fees_hint, per_pupil_hint)
 from assistant.errors import CalculationError
 
 ENGINES = {
@@ -19,6 +20,14 @@ ENGINES = {
     "per_phase_flat": calculate_per_phase_flat,
     "range": calculate_range,
     "cost_model": calculate_hillingdon,
+}
+# What to tell a user asked for more input: the published rates that apply so far.
+HINTS = {
+    "ealing": rates_hint,
+    "per_pupil": per_pupil_hint,
+    "per_phase_flat": flat_fees_hint,
+    "range": lambda ctx: None,
+    "cost_model": lambda ctx: None,
 }
 MAX_FE = MAX_PUPILS // 210
 MAX_AREA_PUPILS = 200_000  # what-if derivations count pupils across all subscribing schools
@@ -41,9 +50,42 @@ def calculate(req: CalcRequest) -> CalcResult:
     _check_common(req, schedule)
     ctx = Context(req=req, schedule=schedule, phase=req.phase, pupils=req.pupils)
     resolve_pupils(ctx)
+    missing = missing_inputs(req)
+    if missing:
+        raise ask_for(missing, HINTS[schedule.model](ctx))
     if req.maintained is not None and schedule.model != "ealing":
         ctx.warnings.append(f"Maintained or academy status does not change what {schedule.name} charges.")
     return ENGINES[schedule.model](ctx)
+
+
+def missing_inputs(req: CalcRequest) -> list[str]:
+    """The inputs `req` still needs, read off its partnership's schedule without calculating anything (the
+    router asks for these before a calculation runs). Empty when complete or when the partnership is
+    unknown (`calculate` explains that)."""
+    if not req.partnership:
+        return ["partnership"]
+    schedule = resolve_partnership(req.partnership)
+    if schedule is None or req.derive or req.schools is not None or req.pool is not None:
+        return []
+    counted = req.pupils is not None or req.fe is not None
+    phase = req.phase or ("primary" if req.fe is not None else None)  # form entry is a primary's measure
+    if schedule.model == "ealing":
+        return (["phase"] if phase is None else []) + (["pupils"] if phase != "special" and not counted else [])
+    if schedule.model == "per_pupil":
+        return [] if counted else ["pupils"]
+    if schedule.model == "per_phase_flat":
+        return [] if phase else ["phase"]
+    return []  # a published range, or Hillingdon's costs (members are optional there)
+
+
+def question_for(req: CalcRequest, missing: list[str]) -> str:
+    """What to ask for `missing` inputs of `req`, after the published rates that apply so far."""
+    schedule = resolve_partnership(req.partnership) if req.partnership else None
+    if schedule is None:
+        return str(ask_for(missing))
+    ctx = Context(req=req, schedule=schedule, phase=req.phase or ("primary" if req.fe is not None else None),
+                  pupils=req.pupils)
+    return str(ask_for(missing, HINTS[schedule.model](ctx)))
 
 
 def _check_common(req: CalcRequest, schedule: Schedule) -> None:

@@ -1,62 +1,97 @@
-"""Turn a RouteDecision into the text, tool call and sources of an answer (used by `Assistant.ask`)."""
+"""A routed calculation question → one `calculate()` → one Answer, with the result as data (`calculation`)
+and as text (headline, working, notes, numbered sources) rendered from that same data."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from assistant.calculator.models import SourceQuote
+from assistant.calculator.engine import calculate, missing_inputs, question_for
+from assistant.calculator.models import CalcRequest, CalcResult, MissingInputError, WorkingLine
+from assistant.calculator.money import pence, pounds
 from assistant.calculator.router import RouteDecision, route_calculation
-from assistant.calculator.tool import funding_calculator
-from assistant.models import Answer, Citation, Message, ToolCall
+from assistant.errors import CalculationError
+from assistant.models import Answer, Calculation, CalculationLine, Citation, Message, ToolCall
 
-
-class CalcReply(BaseModel):
-    """What to answer. `tool_args`/`tool_result` are None when nothing was run (we asked for input)."""
-
-    text: str
-    grounded: bool = Field(description="False when asking for input or explaining an error.")
-    tool_args: dict[str, Any] | None = None
-    tool_result: dict[str, Any] | None = None
-    sources: list[SourceQuote] = Field(default_factory=list)
-
-
-def reply_for(decision: RouteDecision) -> CalcReply:
-    """Run the calculator tool for a complete request; otherwise ask for the missing input or explain."""
-    if decision.request is not None:
-        args = decision.request.model_dump(exclude_none=True, exclude_defaults=True)
-        result = funding_calculator.invoke(args)
-        if "error" in result:
-            return CalcReply(text=f"I can't calculate that: {result['error']}", grounded=False,
-                             tool_args=args, tool_result=result)
-        return CalcReply(text=result["text"], grounded=True, tool_args=args, tool_result=result,
-                         sources=[SourceQuote(**c) for c in result["citations"]])
-    if decision.question_for_user:
-        return CalcReply(text=f"To work that out I need a little more information. {decision.question_for_user}",
-                         grounded=False)
-    result = {"error": decision.error, "missing": []}
-    return CalcReply(text=f"I can't calculate that: {decision.error}", grounded=False,
-                     tool_args=dict(decision.args), tool_result=result)
+TOOL_NAME = "funding_calculator"  # the name the chat model's tool has; tool calls record it either way
+ASK_PREFIX = "To work that out I need a little more information."
 
 
 def answer_calculation(question: str, history: Sequence[Message] | None = None, *,
                        titles: Mapping[str, str] | None = None) -> Answer | None:
-    """The `calculator_router` of `Assistant.ask`: None when `question` is not a calculation, else an Answer
-    whose text ends with numbered sources ([1] …) matching `citations`, and whose `tool_calls` records the
-    funding_calculator call (none when we only ask for missing input). `titles` maps corpus file names to
-    document titles for the citations (file name when absent)."""
+    """None when `question` is not a calculation; else the calculator's Answer (or the question for a
+    missing input, or the reason it cannot be calculated). `titles` maps corpus file names to document
+    titles for the rate citations (the file name when absent)."""
     decision = route_calculation(question, list(history or []))
-    if decision is None:
-        return None
-    reply = reply_for(decision)
+    return None if decision is None else answer_for(decision, titles)
+
+
+def answer_for(decision: RouteDecision, titles: Mapping[str, str] | None = None) -> Answer:
+    """Ask for what is missing, explain what cannot be calculated, or calculate once and answer."""
+    if decision.question_for_user:
+        return Answer(answer=f"{ASK_PREFIX} {decision.question_for_user}", grounded=False)
+    if decision.request is None:
+        return refusal(decision.error or "the inputs are not usable.", dict(decision.args))
+    args = decision.request.model_dump(exclude_none=True, exclude_defaults=True)
+    try:
+        result = calculate(decision.request)
+    except MissingInputError as exc:  # only if the schedule needs more than `missing_inputs` knew
+        return Answer(answer=f"{ASK_PREFIX} {exc}", grounded=False)
+    except CalculationError as exc:
+        return refusal(str(exc), args)
+    return result_answer(result, args, titles)
+
+
+def answer_for_args(args: dict[str, Any], titles: Mapping[str, str] | None = None) -> Answer:
+    """The calculator's Answer for tool-call arguments (a chat model's): one calculation, or the reason not."""
+    try:
+        request = CalcRequest(**args)
+    except ValueError as exc:
+        return refusal(str(exc), dict(args))
+    missing = missing_inputs(request)
+    if missing:
+        return Answer(answer=f"{ASK_PREFIX} {question_for(request, missing)}", grounded=False)
+    return answer_for(RouteDecision(request=request, args=dict(args)), titles)
+
+
+def refusal(error: str, args: dict[str, Any]) -> Answer:
+    call = ToolCall(name=TOOL_NAME, args=args, result={"error": error, "missing": []})
+    return Answer(answer=f"I can't calculate that: {error}", tool_calls=[call], grounded=False)
+
+
+def result_answer(result: CalcResult, args: dict[str, Any], titles: Mapping[str, str] | None = None) -> Answer:
+    """The Answer for a calculator result: `calculation` holds the figures; the text is rendered from it."""
     titles = titles or {}
-    citations = [Citation(n=n, source=s.source, title=titles.get(s.source, s.source), section=None,
-                          snippet=s.quote) for n, s in enumerate(reply.sources, 1)]
-    text = reply.text
+    citations = [Citation(n=n, source=q.source, title=titles.get(q.source, q.source), snippet=q.quote)
+                 for n, q in enumerate(result.citations, 1)]
+    calculation = as_calculation(result, [c.n for c in citations])
+    call = ToolCall(name=TOOL_NAME, args=args, result=result.to_dict())
+    return Answer(answer=calculation_text(calculation, citations), citations=citations, tool_calls=[call],
+                  grounded=True, calculation=calculation)
+
+
+def as_calculation(result: CalcResult, citation_numbers: list[int]) -> Calculation:
+    working = [CalculationLine(label=w.label, formula=w.formula, amount=w.amount, precision=w.precision,
+                               display=None if w.amount is None else (pence(w.amount) if w.precision else pounds(w.amount)))
+               for w in result.working]
+    return Calculation(partnership=result.partnership, partnership_key=result.partnership_key,
+                       headline=result.headline, inputs=dict(result.inputs), working=working,
+                       totals=dict(result.totals), display=result.to_dict()["display"],
+                       warnings=list(result.warnings), citations=citation_numbers)
+
+
+def calculation_text(calculation: Calculation, citations: Sequence[Citation]) -> str:
+    """Plain text for every adapter that shows text: the figure, the working line by line, notes, sources."""
+    lines = [calculation.headline, "", "Working:"]
+    for line in calculation.working:
+        lines.append(f"- {line.label}: {line.formula}{shown(line)}")
+    if calculation.warnings:
+        lines += ["", "Notes:"] + [f"- {w}" for w in calculation.warnings]
     if citations:
-        body = text.split("\nSources:")[0].rstrip()
-        text = body + "\n\nSources:\n" + "\n".join(f"[{c.n}] {c.source}: \"{c.snippet}\"" for c in citations)
-    calls = [] if reply.tool_args is None else [ToolCall(name=funding_calculator.name, args=reply.tool_args,
-                                                          result=reply.tool_result or {})]
-    return Answer(answer=text, citations=citations, tool_calls=calls, grounded=reply.grounded)
+        lines += ["", "Sources:"] + [f"[{c.n}] {c.source}: \"{c.snippet}\"" for c in citations]
+    return "\n".join(lines)
+
+
+
+def shown(line: CalculationLine) -> str:
+    """' = £5,779.20 (£5,779)', exactly as the calculator's own working shows it."""
+    return WorkingLine(label=line.label, formula=line.formula, amount=line.amount, precision=line.precision).shown()

@@ -1,10 +1,12 @@
-"""Deterministic routing for the no-LLM mode: is this question a calculation, and with which inputs?
+"""Deterministic routing, whatever the answer backend: is this question a calculation, with which inputs?
 
 `route_calculation` returns None for anything that is not a calculation (the documents answer those,
 including "what is the £571k for?"); otherwise a RouteDecision that either carries a complete request,
-or the missing inputs and a question for the user, or an error to explain. Follow-ups ("and under
-scenario 2?", "what about an academy?", a bare "420" after we asked for pupils) reuse the inputs of the
-calculation the conversation is about, read from the user's earlier messages in `history`.
+or the missing inputs and a question for the user, or an error to explain. Nothing is calculated here:
+the missing inputs are read off the schedule (`missing_inputs`); the caller runs `calculate` once.
+Follow-ups ("and under scenario 2?", "what about an academy?", a bare "420" after we asked for pupils)
+reuse the inputs of the calculation the conversation is about, read from the user's earlier messages in
+`history`.
 """
 from __future__ import annotations
 
@@ -14,11 +16,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.calculator.common import QUESTIONS
-from assistant.calculator.engine import calculate
+from assistant.calculator.engine import missing_inputs, question_for
 from assistant.calculator.extract import AMOUNT_ASKED, MEMBER_FEE_QUESTION, Extraction, extract, merge
-from assistant.calculator.models import CalcRequest, MissingInputError
+from assistant.calculator.models import CalcRequest
 from assistant.calculator.schedule import load_schedules
-from assistant.errors import CalculationError
 from assistant.models import Message
 
 # Figures only the Ealing prospectus publishes: a question about them is about Ealing.
@@ -98,7 +99,9 @@ def _is_fresh(ex: Extraction, args: dict) -> bool:
     if (ex.yes_no or ex.policy) and ex.pupils is None and ex.fe_text is None:
         return False  # "does each school in a federation pay?", "how is the fee set?": the documents say
     if ex.unsupported and not ex.partnerships:
-        return ex.calc_words or ex.pupils is not None or ex.fe_text is not None
+        # "What would a 420-pupil school pay in Lewisham?" is refused; "When are Riverside subscriptions
+        # invoiced?" is the documents' to answer (or decline): a fee word alone does not make a figure.
+        return ex.pupils is not None or ex.fe_text is not None or (ex.calc_words and ex.amount_question)
     counted = ex.pupils is not None or ex.fe_text is not None or "members" in args
     if counted and ex.pupils is not None and ex.pupils > 5000 and not ex.calc_words:
         return False  # "41,500 pupils" in a question about the documents
@@ -113,13 +116,13 @@ def _is_fresh(ex: Extraction, args: dict) -> bool:
 
 def _missing(args: dict) -> list[str]:
     try:
-        calculate(CalcRequest(partnership=args.get("partnership", ""),
-                              **{k: v for k, v in args.items() if k != "partnership"}))
-    except MissingInputError as exc:
-        return exc.missing
-    except (CalculationError, ValueError):
+        return missing_inputs(_request(args))
+    except ValueError:  # inputs the request model refuses: `calculate` is not reached, nothing to ask for
         return []
-    return []
+
+
+def _request(args: dict) -> CalcRequest:
+    return CalcRequest(partnership=args.get("partnership", ""), **{k: v for k, v in args.items() if k != "partnership"})
 
 
 def _fill(context: dict, number: int) -> dict:
@@ -158,13 +161,12 @@ def _decide(args: dict, ex: Extraction, follow_up: bool) -> RouteDecision:
     if args.get("partnership") == "hillingdon" and "members" not in args and re.search(MEMBER_FEE_QUESTION, ex.text):
         return _ask(args, ["members"], follow_up, QUESTIONS["members"])
     try:
-        request = CalcRequest(partnership=args.get("partnership", ""),
-                              **{k: v for k, v in args.items() if k != "partnership"})
-        calculate(request)
-    except MissingInputError as exc:
-        return _ask(args, exc.missing, follow_up, str(exc))
-    except CalculationError as exc:
+        request = _request(args)
+    except ValueError as exc:
         return RouteDecision(args=args, follow_up=follow_up, error=str(exc))
+    missing = missing_inputs(request)
+    if missing:
+        return _ask(args, missing, follow_up, question_for(request, missing))
     return RouteDecision(request=request, args=args, follow_up=follow_up)
 
 
@@ -197,10 +199,5 @@ def _derivation(ex: Extraction) -> RouteDecision:
         args.update(schools=ex.schools, pupils=ex.pupils)
         if ex.pool is not None:
             args["pool"] = ex.pool
-    try:
-        request = CalcRequest(**args)
-        calculate(request)
-    except CalculationError as exc:
-        return RouteDecision(args=args, error=str(exc))
-    return RouteDecision(request=request, args=args)
+    return RouteDecision(request=CalcRequest(**args), args=args)
 

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from assistant.calculator.common import Context, ask_for, build_result
+from assistant.calculator.common import Context, build_result
 from assistant.calculator.models import CalcResult, WorkingLine
 from assistant.calculator.money import count, exact, pounds
 from assistant.errors import CalculationError
 
 
+def per_pupil_hint(ctx: Context) -> str:
+    s = ctx.schedule
+    return f"{s.name} charges {s.rate('per_pupil').as_written} per pupil."
+
+
+def flat_fees_hint(ctx: Context) -> str:
+    s = ctx.schedule
+    fees = ", ".join(f"{p} {exact(s.amount(p))}" for p in ("secondary", "primary", "special"))
+    return f"{s.name} charges a flat subscription per school: {fees}."
+
+
 def calculate_per_pupil(ctx: Context) -> CalcResult:
     """Rate × pupils, the same for every phase."""
     s, n = ctx.schedule, ctx.pupils
-    if n is None:
-        raise ask_for(["pupils"], f"{s.name} charges {s.rate('per_pupil').as_written} per pupil.")
     rate = s.amount("per_pupil")
     subscription = rate * Decimal(n)
     ctx.lines.append(WorkingLine(label=f"{s.rate('per_pupil').label} ({s.rate('per_pupil').as_written})",
@@ -35,9 +44,6 @@ def calculate_per_phase_flat(ctx: Context) -> CalcResult:
         fees = ", ".join(f"{p} {exact(s.amount(p))}" for p in ("secondary", "primary", "special"))
         raise CalculationError(f"{s.name} charges a flat subscription per school ({fees}), so pupils "
                                f"are not used: leave out the pupil number and give the phase.")
-    if ctx.phase is None:
-        fees = ", ".join(f"{p} {exact(s.amount(p))}" for p in ("secondary", "primary", "special"))
-        raise ask_for(["phase"], f"{s.name} charges a flat subscription per school: {fees}.")
     fee = s.amount(ctx.phase)
     ctx.lines.append(WorkingLine(label=f"{s.rate(ctx.phase).label} (flat, per school)", formula=exact(fee),
                                  amount=fee, key="subscription"))

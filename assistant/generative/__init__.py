@@ -1,9 +1,10 @@
-"""The generative answer backend (issue 7): a chat model answers from the retrieved chunks, calls the funding
-calculator as a native tool, and falls back to the extractive answer whenever it is unavailable."""
+"""The generative answer backend: a chat model answers from the retrieved chunks and calls the funding
+calculator as a native tool for requests the router cannot parse; the factory composes it with the
+extractive backend, which answers whenever the model fails."""
 from __future__ import annotations
 
 from assistant.config import Settings
-from assistant.generative.backend import NOTICE, Fallback, GenerativeBackend, Router, ping
+from assistant.generative.backend import FIGURES_NOTICE, NOTICE, CalculatorAnswer, GenerativeBackend, ping
 from assistant.generative.chat_model import (
     ChatModelConfigError,
     Provider,
@@ -14,6 +15,7 @@ from assistant.generative.chat_model import (
 )
 
 __all__ = [
+    "FIGURES_NOTICE",
     "NOTICE",
     "ChatModelConfigError",
     "GenerativeBackend",
@@ -27,14 +29,13 @@ __all__ = [
 ]
 
 
-def build_backend(settings: Settings, fallback: Fallback, router: Router | None = None) -> GenerativeBackend:
+def build_backend(settings: Settings, calculator_answer: CalculatorAnswer | None = None) -> GenerativeBackend:
     """The backend configured by the PARTNERSHIP_LLM_* settings (ChatModelConfigError if they are unusable).
 
     Args:
         settings: the PARTNERSHIP_LLM_* fields say which model, where, and whether it gets the calculator tool.
-        fallback: the extractive `answer(question, hits)`, used whenever the model fails.
-        router: the Answer-returning calculator router of `Assistant.ask`; when the model owns calculations
-            (native tools) and fails, a fee question is answered by it rather than extractively.
+        calculator_answer: the calculator's Answer for a tool call's arguments, which replaces a model
+            answer whose figures the calculator result does not give.
     """
     model = build_chat_model(settings)
     tools = ()
@@ -44,9 +45,8 @@ def build_backend(settings: Settings, fallback: Fallback, router: Router | None 
         tools = (funding_calculator,)
     return GenerativeBackend(
         model,
-        fallback,
         name=describe(settings),
         tools=tools,
-        router=router,
+        calculator_answer=calculator_answer,
         max_question_chars=settings.max_question_chars,
     )

@@ -1,9 +1,10 @@
 """`GenerativeBackend`: a LangChain chat model as the answer backend of `Assistant.ask`.
 
-It only ever sees questions that passed the evidence check. It rewrites follow-ups for retrieval, answers
-from fenced, numbered context, lets the model call the funding calculator as a native tool, and checks the
-citations afterwards. Whatever goes wrong with the model endpoint, it answers anyway: the extractive
-answer (or the deterministic calculator) with a short notice. It never raises.
+It only ever sees questions that passed routing (calculations the router recognises never reach it) and the
+evidence check. It rewrites follow-ups for retrieval, answers from fenced, numbered context, lets the model
+call the funding calculator as a native tool for requests the router could not parse, then checks the
+citations and the figures. Whatever goes wrong it raises `BackendFailure`, and the factory's composition
+(`WithFallback`) answers the same turn extractively, with a notice.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 from langchain_core.documents import Document
@@ -21,9 +22,10 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
-from assistant.answering import CitationBook
+from assistant.backends import BackendFailure, Turn
 from assistant.errors import CalculationError
-from assistant.generative.citations import FALLBACK_SOURCES, guard_citations
+from assistant.generative.citations import guard_citations
+from assistant.generative.figures import unsupported_figures
 from assistant.generative.prompt import answer_messages, rewrite_messages
 from assistant.models import Answer, Message, ToolCall
 
@@ -32,11 +34,11 @@ log = logging.getLogger(__name__)
 MAX_TOOL_ROUNDS = 3
 COOLDOWN_SECONDS = 30.0  # after a timeout or refused connection, don't make every request wait for it again
 NOTICE = "(The generative model was unavailable, so this answer is quoted directly from the documents.)"
-NOTHING_TO_QUOTE = "I can't answer that from the partnership documents: the passages I found don't address what you asked."
+FIGURES_NOTICE = ("(The generative model's answer stated a figure that neither the funding calculator nor a cited "
+                  "document gives, so this answer {source}.)")
 THINKING = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)  # reasoning models (qwen3, r1) via Ollama
 
-Fallback = Callable[[str, list[Document]], Answer | None]
-Router = Callable[[str, list[Message]], Answer | None]
+CalculatorAnswer = Callable[[dict], Answer]  # the calculator's Answer for a tool call's arguments
 
 
 class GenerationError(Exception):
@@ -85,37 +87,31 @@ def as_result(raw) -> dict:
 
 
 class GenerativeBackend:
-    """Answers with a chat model; implements `assistant.core.AnswerBackend`.
+    """Answers with a chat model; implements `assistant.backends.AnswerBackend` (raises BackendFailure).
 
     Args:
         model: any LangChain chat model.
-        fallback: the extractive answerer's `answer(question, hits)`, used whenever the model fails (it may
-            return None when no sentence answers; the backend then says so and lists the closest sources).
         name: shown by `partnership doctor` and in logs (e.g. "model llama3.1 at http://…/v1").
-        tools: tools bound natively (the funding calculator); empty when the model has no tool calling,
-            which makes `handles_calculations` False so `Assistant.ask` runs the deterministic router.
-        router: the deterministic calculator router, tried before `fallback` when the model that would
-            have done the calculation fails.
+        tools: tools bound natively (the funding calculator); empty when the model has no tool calling.
+        calculator_answer: the calculator's own Answer for the arguments of a funding_calculator call: what
+            replaces a model answer whose figures the calculator result does not give.
         cooldown: seconds to skip the model after it timed out or refused the connection.
     """
 
     def __init__(
         self,
         model: BaseChatModel,
-        fallback: Fallback,
         *,
         name: str = "generative",
         tools: Sequence[BaseTool] = (),
-        router: Router | None = None,
+        calculator_answer: CalculatorAnswer | None = None,
         cooldown: float = COOLDOWN_SECONDS,
         max_question_chars: int = 2000,
     ):
         self.model = model
-        self.fallback = fallback
         self.name = name
         self.tools = {tool.name: tool for tool in tools}
-        self.handles_calculations = bool(self.tools)
-        self.router = router if self.tools else None  # without tools, Assistant.ask already ran the router
+        self.calculator_answer = calculator_answer
         self.cooldown = cooldown
         self.max_question_chars = max_question_chars
         self._answering_model = model.bind_tools(list(tools)) if tools else model
@@ -143,19 +139,34 @@ class GenerativeBackend:
             return None
         return text
 
-    def answer(self, question: str, hits: list[Document], history: list[Message]) -> Answer:
-        """The model's answer from `hits`, citations checked; the fallback answer (+ notice) on any failure."""
+    def answer(self, turn: Turn) -> Answer:
+        """The model's answer from `turn.hits`, citations and figures checked. Raises BackendFailure."""
         if self._cooling_down():
-            return self._fallback(question, hits, history)
+            raise BackendFailure("cooling down after the endpoint failed", NOTICE)
         try:
-            text, calls = self._generate(question, hits, history)
-        except Exception as exc:  # never raise: every failure has an answer
+            text, calls = self._generate(turn.question, turn.hits, turn.history)
+        except Exception as exc:  # every failure is the fallback's to answer
             self._note_failure(exc, "answer")
-            return self._fallback(question, hits, history)
-        guarded = guard_citations(text, hits)
-        return Answer(answer=guarded.text, citations=guarded.citations, tool_calls=calls, grounded=guarded.grounded)
+            raise BackendFailure(failure_reason(exc), NOTICE) from exc
+        guarded = guard_citations(text, turn.hits)
+        answer = Answer(answer=guarded.text, citations=guarded.citations, tool_calls=calls, grounded=guarded.grounded)
+        self._check_figures(answer, guarded.cited, calls)
+        return answer
 
     # -- pieces ----------------------------------------------------------------------------------
+    def _check_figures(self, answer: Answer, cited: Sequence[Document], calls: list[ToolCall]) -> None:
+        """Every sum of money in the answer must be in a calculator result of this turn or a cited passage."""
+        results = [json.dumps(c.result, default=str, ensure_ascii=False) for c in calls]
+        unsupported = unsupported_figures(answer.answer, [*results, *(d.page_content for d in cited)])
+        if not unsupported:
+            return
+        computed = [c for c in calls if c.name == "funding_calculator" and "error" not in c.result]
+        replacement = self.calculator_answer(computed[-1].args) if computed and self.calculator_answer else None
+        source = "comes from the funding calculator" if replacement else "is quoted directly from the documents"
+        reason = f"unsupported figure(s) {', '.join(unsupported)}"
+        log.warning("generative backend (%s) answer replaced: %s", self.name, reason)
+        raise BackendFailure(reason, FIGURES_NOTICE.format(source=source), replacement)
+
     def _generate(self, question: str, hits: list[Document], history: list[Message]) -> tuple[str, list[ToolCall]]:
         messages = answer_messages(question, hits, history, tools=bool(self.tools))
         calls: list[ToolCall] = []
@@ -192,24 +203,6 @@ class GenerativeBackend:
             # Bad or missing inputs go back to the model, which can correct them or ask the user.
             result = {"error": str(exc)}
         return ToolCall(name=name, args=args, result=result)
-
-    def _fallback(self, question: str, hits: list[Document], history: list[Message]) -> Answer:
-        answer = None
-        if self.router:
-            try:
-                answer = self.router(question, history)
-            except Exception:  # the router is deterministic; if it breaks, still answer extractively
-                log.exception("calculator router failed during fallback")
-        answer = answer or self.fallback(question, hits) or self._nothing_to_quote(hits)
-        return answer.model_copy(update={"answer": f"{answer.answer}\n\n{NOTICE}"})
-
-    @staticmethod
-    def _nothing_to_quote(hits: list[Document]) -> Answer:
-        """The extractive answerer found no sentence that answers: say so and list the closest sources."""
-        book = CitationBook()
-        for doc in hits[:FALLBACK_SOURCES]:
-            book.cite(doc)
-        return Answer(answer=NOTHING_TO_QUOTE, citations=book.citations, grounded=False)
 
     def _cooling_down(self) -> bool:
         with self._lock:

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from assistant.answering import CitationBook
+from assistant.answering import CitationBook, cite_closest
 from assistant.models import Citation
 
 log = logging.getLogger(__name__)
 
 # "[2]", "[1, 3]", "[1; 3]" with the spaces or tabs before them (so removing one leaves no double space).
 MARKER_GROUP = re.compile(r"[ \t]*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-FALLBACK_SOURCES = 3
 
 
 @dataclass
@@ -28,6 +27,7 @@ class GuardedAnswer:
     citations: list[Citation]
     grounded: bool
     removed: list[int] = field(default_factory=list)
+    cited: list[Document] = field(default_factory=list)  # the chunks the answer's markers point at
 
 
 def guard_citations(text: str, hits: Sequence[Document]) -> GuardedAnswer:
@@ -38,15 +38,18 @@ def guard_citations(text: str, hits: Sequence[Document]) -> GuardedAnswer:
     """
     book = CitationBook()
     removed: list[int] = []
+    cited: list[Document] = []
 
     def renumber(match: re.Match) -> str:
         new: list[int] = []
         for part in re.split(r"\s*[,;]\s*", match.group(1)):
             n = int(part)
             if 1 <= n <= len(hits):
-                cited = book.cite(hits[n - 1])
-                if cited not in new:
-                    new.append(cited)
+                number = book.cite(hits[n - 1])
+                if number not in new:
+                    new.append(number)
+                if hits[n - 1] not in cited:
+                    cited.append(hits[n - 1])
             else:
                 removed.append(n)
         if not new:
@@ -58,7 +61,6 @@ def guard_citations(text: str, hits: Sequence[Document]) -> GuardedAnswer:
     if removed:
         log.warning("citation guard removed %d invented citation marker(s): %s", len(removed), sorted(set(removed)))
     if book.citations:
-        return GuardedAnswer(guarded, book.citations, grounded=True, removed=removed)
-    for doc in hits[:FALLBACK_SOURCES]:
-        book.cite(doc)
+        return GuardedAnswer(guarded, book.citations, grounded=True, removed=removed, cited=cited)
+    cite_closest(list(hits), book)  # cites nothing: the closest sources, as a decline lists them
     return GuardedAnswer(guarded, book.citations, grounded=False, removed=removed)

@@ -40,6 +40,37 @@ class DocumentOut(BaseModel):
     chunks: int
 
 
+class WorkingLineOut(BaseModel):
+    label: str
+    formula: str
+    amount: float | None = Field(description="Exact amount in pounds (unrounded); null for a line with no amount.")
+    display: str | None = Field(description="Rounded for display: nearest pound, half up (pence for rates).")
+    key: str | None = Field(description="The total this line produces, if any.")
+
+
+class RateSourceOut(BaseModel):
+    source: str = Field(description="File name of the document the rate is quoted from.")
+    quote: str = Field(description="The document's exact words.")
+    year: str | None = None
+
+
+class CalculateOut(BaseModel):
+    """The calculator's result. Each total also appears at the top level (e.g. `net_position`), as before."""
+
+    model_config = ConfigDict(extra="allow")
+
+    partnership: str
+    partnership_key: str
+    headline: str = Field(description="The figure in one sentence.")
+    inputs: dict[str, Any] = Field(description="The inputs used (form entry resolved to pupils).")
+    totals: dict[str, float] = Field(description="Totals in pounds, unrounded, by name.")
+    display: dict[str, str] = Field(description="The totals rounded for display, by name.")
+    working: list[WorkingLineOut]
+    warnings: list[str]
+    citations: list[RateSourceOut]
+    text: str = Field(description="The result as plain text: headline, working, notes, sources.")
+
+
 class CalcPartnership(BaseModel):
     key: str
     name: str

@@ -51,9 +51,9 @@ def test_display_is_the_half_up_rounding_of_the_exact_value(n, scenario):
     "members", "schools", "how much", "would", "pay", "fee", "worked out", "£13.76", "per-pupil rate", "pool of",
     "three hundred and fifteen", "and", "?", ","]), max_size=14).map(" ".join))
 def test_router_never_raises(text):
-    from assistant.calculator import reply_for, route_calculation
+    from assistant.calculator import answer_for, route_calculation
 
     decision = route_calculation(text, None)
     if decision is not None:
         assert sum(x is not None for x in (decision.request, decision.question_for_user, decision.error)) == 1
-        assert reply_for(decision).text
+        assert answer_for(decision).answer

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.calculator import CalcReply, calculate, reply_for, route_calculation
+from assistant.calculator import answer_for, calculate, missing_inputs, route_calculation
+from assistant.calculator.models import CalcRequest
 from assistant.models import Message
 
 PHRASINGS = [
@@ -64,7 +65,7 @@ def test_phrasings_are_extracted(question, expected):
 def test_derivation_questions_use_derive_mode(question):
     decision = route_calculation(question, None)
     assert decision.request.derive is True and decision.request.partnership == "ealing"
-    assert "£13.76" in reply_for(decision).text
+    assert "£13.76" in answer_for(decision).answer
 
 
 def test_what_if_rate():
@@ -94,6 +95,8 @@ def test_what_if_rate():
     "Who pays for the Hillingdon partnership?",
     "Is there a discount on the Hillingdon fee for small schools?",
     "we're a secondary - is the NQT appropriate body bit included in ELP?",
+    # a partnership the calculator has no schedule for, asked something that is not a figure
+    "When are Riverside Learning Partnership subscriptions invoiced?",
 ])
 def test_non_calculations_return_none(question):
     assert route_calculation(question, None) is None
@@ -131,8 +134,27 @@ def test_missing_inputs_are_asked_for_not_guessed(question, missing, asks):
     decision = route_calculation(question, None)
     assert decision.request is None and decision.missing == missing
     assert asks in decision.question_for_user
-    reply = reply_for(decision)
-    assert reply.grounded is False and reply.tool_args is None and asks in reply.text
+    reply = answer_for(decision)
+    assert reply.grounded is False and reply.tool_calls == [] and reply.calculation is None and asks in reply.answer
+
+
+@pytest.mark.parametrize("request_args,missing", [
+    (dict(partnership=""), ["partnership"]),
+    (dict(partnership="ealing"), ["phase", "pupils"]),
+    (dict(partnership="ealing", fe=2), []),  # form entry is a primary's measure
+    (dict(partnership="ealing", phase="special"), []),  # a flat fee per school
+    (dict(partnership="ealing", phase="secondary", scenario=2), ["pupils"]),
+    (dict(partnership="haringey", phase="primary"), ["pupils"]),
+    (dict(partnership="harrow"), ["phase"]),
+    (dict(partnership="camden"), []),
+    (dict(partnership="hillingdon"), []),
+    (dict(partnership="lewisham", pupils=400), []),  # unknown: calculate() explains, nothing to ask
+])
+def test_missing_inputs_are_read_off_the_schedule(request_args, missing, monkeypatch):
+    import assistant.calculator.engine as engine
+
+    monkeypatch.setattr(engine, "ENGINES", {})  # reading the schedule must not run a calculation
+    assert missing_inputs(CalcRequest(**request_args)) == missing
 
 
 @pytest.mark.parametrize("question,message", [
@@ -146,10 +168,10 @@ def test_missing_inputs_are_asked_for_not_guessed(question, missing, asks):
 ])
 def test_errors_are_explained(question, message):
     decision = route_calculation(question, None)
-    assert decision.request is None and message in decision.error
-    reply = reply_for(decision)
-    assert reply.grounded is False and reply.text.startswith("I can't calculate that")
-    assert reply.tool_result["error"] == decision.error
+    assert decision is not None and decision.question_for_user is None
+    reply = answer_for(decision)
+    assert reply.grounded is False and reply.answer.startswith("I can't calculate that") and message in reply.answer
+    assert message in reply.tool_calls[0].result["error"] and reply.calculation is None
 
 
 def _history(*turns: str) -> list[Message]:
@@ -197,13 +219,34 @@ def test_a_new_complete_question_does_not_inherit():
         partnership="haringey", pupils=500)
 
 
-def test_reply_runs_the_tool_and_carries_sources():
-    reply = reply_for(route_calculation("2FE primary net position under scenario 2"))
-    assert isinstance(reply, CalcReply) and reply.grounded
-    assert reply.tool_args == dict(partnership="ealing", phase="primary", fe=2, scenario=2)
-    assert reply.tool_result["display"]["net_position"] == "£4,467"
-    assert reply.text.startswith("A 420-pupil maintained primary") and "Sources:" in reply.text
-    assert reply.sources and all(s.source.endswith(".txt") for s in reply.sources)
+def test_one_calculation_per_question(monkeypatch):
+    import assistant.calculator.engine as engine
+    import assistant.calculator.reply as reply
+
+    runs = []
+    real = engine.calculate
+    monkeypatch.setattr(reply, "calculate", lambda req: runs.append(req) or real(req))
+    monkeypatch.setattr(engine, "calculate", lambda req: pytest.fail("the router must not calculate"))
+    answer = answer_for(route_calculation("2FE primary net position under scenario 2"))
+    assert answer.grounded and len(runs) == 1
+    assert answer.tool_calls[0].args == dict(partnership="ealing", phase="primary", fe=2, scenario=2)
+    assert answer.calculation.display["net_position"] == "£4,467"
+
+
+def test_the_calculation_is_data_and_the_text_is_rendered_from_it():
+    answer = answer_for(route_calculation("What would a 420-pupil maintained primary pay in Ealing under scenario 2?"))
+    calc = answer.calculation
+    assert calc.partnership_key == "ealing" and calc.inputs["pupils"] == 420
+    assert str(calc.totals["subscription"]) == "6566.20" and calc.display["subscription"] == "£6,566"
+    line = next(w for w in calc.working if w.label.startswith("Subscription, scenario 2"))
+    assert line.formula == "£4,000 + £6.11 × 420" and line.display == "£6,566"
+    assert calc.citations == [c.n for c in answer.citations] and calc.citations
+    for w in calc.working:
+        assert f"- {w.label}: {w.formula}" in answer.answer
+    assert answer.answer.startswith(calc.headline)
+    # the JSON contract: exact amounts as strings, never floats
+    dumped = answer.model_dump(mode="json")["calculation"]
+    assert dumped["totals"]["subscription"] == "6566.20"
 
 
 def test_answer_calculation_builds_the_answer_contract():
@@ -232,7 +275,7 @@ def test_answer_calculation_builds_the_answer_contract():
 def test_both_scenarios_named_means_both_are_shown():
     decision = route_calculation("Compare scenario 1 and scenario 2 for a 420 pupil primary in Ealing")
     assert decision.request.scenario is None
-    assert "net_position_scenario_1" in reply_for(decision).tool_result
+    assert "net_position_scenario_1" in answer_for(decision).calculation.totals
 
 
 def test_roll_is():

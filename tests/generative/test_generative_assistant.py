@@ -7,7 +7,8 @@ import logging
 import re
 
 from assistant.config import Settings
-from assistant.generative import NOTICE
+from assistant.calculator import route_calculation
+from assistant.generative import FIGURES_NOTICE, NOTICE
 from assistant.generative.prompt import REWRITE_PROMPT, SYSTEM_PROMPT, SYSTEM_PROMPT_WITH_TOOLS, defuse
 from assistant.models import Message
 from tests.generative.scripted_server import CONTEXT, contexts, first_sentence
@@ -124,7 +125,7 @@ def test_instruction_planted_in_a_document_stays_inside_its_fence(tmp_path, embe
     assert not ingest_paths([docs], settings, ChunkStore(settings, embeddings)).failed
     assistant = build_assistant(settings, embeddings=embeddings)
     chat_server.compute(quote(1))
-    answer = assistant.ask("How much do primary schools pay to subscribe to the Riverside Learning Partnership?")
+    answer = assistant.ask("When are Riverside Learning Partnership subscriptions invoiced?")
     (body,) = chat_server.requests
     system, *rest = body["messages"]
     assert system == {"role": "system", "content": SYSTEM_PROMPT_WITH_TOOLS}
@@ -140,26 +141,38 @@ def test_instruction_planted_in_a_document_stays_inside_its_fence(tmp_path, embe
 
 
 CALC_QUESTION = "How much would a 420-pupil primary school pay to subscribe to ELP under scenario 1?"
+# A calculation the deterministic router cannot parse: only here does the model's calculator tool come in.
+UNPARSED = "Our primary would like its ELP costs estimated for scenario one; we have about four hundred twenty kids"
 
 
 def tool_results(body: dict) -> list[dict]:
     return [json.loads(m["content"]) for m in body["messages"] if m["role"] == "tool"]
 
 
+def test_a_calculation_the_router_recognises_never_reaches_the_model(make_assistant, chat_server, assistant):
+    generative = make_assistant()
+    chat_server.say("A 420-pupil primary pays £5,283 [1].")  # the table's 210-pupil figure: what small models do
+    answer = generative.ask(CALC_QUESTION)
+    assert chat_server.requests == []
+    assert answer == assistant.ask(CALC_QUESTION) and answer.calculation.display["subscription"] == "£5,411"
+    assert "£5,283" not in answer.answer
+
+
 def test_calculator_tool_call_round_trip(make_assistant, chat_server):
     from assistant.calculator import run_funding_calculator
 
+    assert route_calculation(UNPARSED, None) is None
     assistant = make_assistant()
     args = {"partnership": "ealing", "phase": "primary", "pupils": 420, "scenario": 1}
     chat_server.call_tool("funding_calculator", args)
     # The scripted model words its answer from the tool result it was sent back.
     chat_server.compute(lambda body: f"The subscription would be {tool_results(body)[-1]['display']['subscription']} a year [1].")
-    answer = assistant.ask(CALC_QUESTION)
+    answer = assistant.ask(UNPARSED)
     expected = run_funding_calculator(**args)
     assert expected["display"]["subscription"] in answer.answer
     assert [c.model_dump() for c in answer.tool_calls] == [{"name": "funding_calculator", "args": args, "result": expected}]
     first, second = chat_server.requests
-    assert first["messages"][-1]["content"].endswith(f"Question: {CALC_QUESTION}")
+    assert first["messages"][-1]["content"].endswith(f"Question: {UNPARSED}")
     call = second["messages"][-2]
     assert call["role"] == "assistant" and call["tool_calls"][0]["function"]["name"] == "funding_calculator"
     tool_message = second["messages"][-1]
@@ -168,14 +181,52 @@ def test_calculator_tool_call_round_trip(make_assistant, chat_server):
     assert answer.grounded and len(answer.citations) == 1
 
 
+def test_a_wrong_figure_after_the_calculator_is_replaced_by_the_calculators_answer(make_assistant, chat_server, caplog):
+    from assistant.calculator import answer_for_args
+
+    generative = make_assistant()
+    args = {"partnership": "ealing", "phase": "primary", "pupils": 420, "scenario": 1}
+    chat_server.call_tool("funding_calculator", args)
+    chat_server.say("The subscription would be £5,912 a year [1].")  # its own arithmetic, not the tool's
+    with caplog.at_level(logging.WARNING):
+        answer = generative.ask(UNPARSED)
+    calculator = answer_for_args(args, titles=generative.store.titles())
+    notice = FIGURES_NOTICE.format(source="comes from the funding calculator")
+    assert answer.answer == f"{calculator.answer}\n\n{notice}" and "£5,912" not in answer.answer
+    assert answer.calculation == calculator.calculation and answer.tool_calls == calculator.tool_calls
+    assert "unsupported figure(s) £5,912" in caplog.text
+
+
+def test_a_figure_with_no_tool_call_and_no_source_is_replaced_by_the_documents(make_assistant, chat_server, assistant, caplog):
+    generative = make_assistant()
+    question = "How much do Haringey schools pay?"
+    chat_server.say("Haringey schools pay £19 per pupil [1], so a 500-pupil school pays £9,000 [1].")  # skipped the tool
+    with caplog.at_level(logging.WARNING):
+        answer = generative.ask(question)
+    extractive = assistant.ask(question)
+    notice = FIGURES_NOTICE.format(source="is quoted directly from the documents")
+    assert answer.answer == f"{extractive.answer}\n\n{notice}" and "£9,000" not in answer.answer
+    assert answer.citations == extractive.citations
+    assert "unsupported figure(s) £9,000" in caplog.text
+
+
+def test_figures_a_cited_passage_states_stand(make_assistant, chat_server):
+    generative = make_assistant()
+    chat_server.compute(lambda body: "Members pay £19 per pupil each year [1]." if "£19" in contexts(body)[1][1] else "No [1].")
+    answer = generative.ask("How much do Haringey schools pay?")
+    assert answer.answer == "Members pay £19 per pupil each year [1]."
+
+
 def test_missing_calculator_input_goes_back_to_the_model(make_assistant, chat_server):
     from assistant.calculator import run_funding_calculator
 
+    question = "Our primary would like its ELP costs estimated"
+    assert route_calculation(question, None) is None
     assistant = make_assistant()
     args = {"partnership": "ealing", "phase": "primary"}
     chat_server.call_tool("funding_calculator", args)
     chat_server.compute(lambda body: tool_results(body)[-1]["error"])
-    answer = assistant.ask("What would our primary school pay to join ELP?")
+    answer = assistant.ask(question)
     (call,) = answer.tool_calls
     assert call.result == run_funding_calculator(**args) and "pupils" in call.result["missing"]
     assert tool_results(chat_server.requests[1]) == [call.result]
@@ -196,17 +247,15 @@ def test_endless_tool_calls_are_cut_off_after_three_rounds(make_assistant, chat_
     generative = make_assistant()
     for _ in range(4):
         chat_server.call_tool("funding_calculator", {"partnership": "haringey", "pupils": 300})
-    answer = generative.ask(CALC_QUESTION)
+    answer = generative.ask(UNPARSED)
     assert len(chat_server.requests) == 4 and answer.answer.endswith(NOTICE)
-    assert all(call.args.get("partnership") != "haringey" for call in answer.tool_calls), \
-        "the fallback answer does not claim the abandoned calls"
-    # the fee question is answered by the deterministic calculator route instead
-    assert answer.tool_calls == assistant.ask(CALC_QUESTION).tool_calls
+    assert answer.tool_calls == [], "the fallback answer does not claim the abandoned calls"
+    assert answer.answer == f"{assistant.ask(UNPARSED).answer}\n\n{NOTICE}"
 
 
 def test_without_tool_calling_no_tools_are_offered(make_assistant, chat_server):
     generative = make_assistant(llm_tools=False)
-    assert not generative.backend.handles_calculations
+    assert generative.backend.primary.tools == {}
     chat_server.compute(quote(1))
     generative.ask("Is it all or nothing?")
     (body,) = chat_server.requests

@@ -1,7 +1,8 @@
-"""GenerativeBackend against the scripted server over real HTTP, with chunks taken from the corpus files.
+"""GenerativeBackend against the scripted server over real HTTP, with chunks taken from the corpus files,
+composed with the extractive backend as the factory composes them (`WithFallback`).
 
 Failures of the endpoint (refused, timeout, 5xx, malformed tool calls, empty replies) must all end in the
-extractive answer plus the notice, never an exception.
+extractive answer of the same turn plus the notice, never an exception.
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import time
 import pytest
 from langchain_core.documents import Document
 
-from assistant.answering import ExtractiveAnswerer
+from assistant.answering import ExtractiveAnswerer, decline
+from assistant.backends import NOTHING_ANSWERS, BackendFailure, ExtractiveBackend, Turn, WithFallback
 from assistant.config import Settings
 from assistant.generative import NOTICE, GenerativeBackend, build_chat_model
-from assistant.generative.backend import NOTHING_TO_QUOTE
 from assistant.models import Message
 from assistant.retrieval import QueryEmbedder
 from tests.conftest import CORPUS
@@ -42,28 +43,29 @@ def extractive(embeddings) -> ExtractiveAnswerer:
 
 @pytest.fixture
 def make_backend(chat_server, extractive):
-    def make(url: str | None = None, timeout: float = 5.0, **kwargs) -> GenerativeBackend:
+    def make(url: str | None = None, timeout: float = 5.0, **kwargs) -> WithFallback:
         settings = Settings(llm_base_url=url or chat_server.url, llm_model="scripted", llm_timeout=timeout)
-        return GenerativeBackend(build_chat_model(settings), extractive.answer, name="scripted", **kwargs)
+        model = GenerativeBackend(build_chat_model(settings), name="scripted", **kwargs)
+        return WithFallback(model, ExtractiveBackend(extractive))
 
     return make
 
 
+def turn(question: str, hits: list[Document], history: list[Message] = ()) -> Turn:
+    return Turn(question=question, standalone=question, history=list(history), hits=hits)
+
+
 def assert_fallback(answer, extractive, question, hits):
-    """The extractive answer plus the notice (or, when no sentence answers, a plain "can't answer")."""
-    expected = extractive.answer(question, hits)
-    if expected is None:
-        assert answer.answer == f"{NOTHING_TO_QUOTE}\n\n{NOTICE}" and not answer.grounded
-        assert [c.snippet[:30] for c in answer.citations] == [h.page_content[:30] for h in hits[:3]]
-    else:
-        assert answer.answer == f"{expected.answer}\n\n{NOTICE}"
-        assert answer.citations == expected.citations
+    """The extractive answer plus the notice (or, when no sentence answers, the decline with closest sources)."""
+    expected = extractive.answer(question, hits) or decline(hits, NOTHING_ANSWERS)
+    assert answer.answer == f"{expected.answer}\n\n{NOTICE}"
+    assert answer.citations == expected.citations and answer.grounded == expected.grounded
     assert answer.tool_calls == []
 
 
 def test_answer_quotes_the_context_it_was_sent(make_backend, chat_server, corpus_hits):
     chat_server.compute(lambda body: f"{first_sentence(contexts(body)[3][1].split('A: ', 1)[1])} [3]")
-    answer = make_backend().answer("Is it all or nothing?", corpus_hits, [])
+    answer = make_backend().answer(turn("Is it all or nothing?", corpus_hits, []))
     chunk = corpus_hits[2].page_content.split("A: ", 1)[1]
     assert answer.answer == f"{first_sentence(chunk)} [1]"
     assert [c.snippet[:40] for c in answer.citations] == [corpus_hits[2].page_content[:40]]
@@ -74,22 +76,22 @@ def test_answer_quotes_the_context_it_was_sent(make_backend, chat_server, corpus
 
 def test_reasoning_blocks_are_not_shown(make_backend, chat_server, corpus_hits):
     chat_server.say("<think>The user wants [7] maybe.</think>\nYes, it is all or nothing [1].")
-    answer = make_backend().answer("Is it all or nothing?", corpus_hits, [])
+    answer = make_backend().answer(turn("Is it all or nothing?", corpus_hits, []))
     assert answer.answer == "Yes, it is all or nothing [1]."
 
 
 def test_http_500_falls_back_to_the_extractive_answer(make_backend, chat_server, corpus_hits, extractive, caplog):
     chat_server.fail(500)
     with caplog.at_level(logging.WARNING, logger="assistant.generative.backend"):
-        answer = make_backend().answer("Is it all or nothing?", corpus_hits, [])
+        answer = make_backend().answer(turn("Is it all or nothing?", corpus_hits, []))
     assert_fallback(answer, extractive, "Is it all or nothing?", corpus_hits)
     assert "HTTP 500" in caplog.text
 
 
 def test_fallback_says_so_when_there_is_nothing_to_quote(make_backend, chat_server):
     chat_server.fail(502)
-    answer = make_backend().answer("Is it all or nothing?", [], [])
-    assert answer.answer == f"{NOTHING_TO_QUOTE}\n\n{NOTICE}"
+    answer = make_backend().answer(turn("Is it all or nothing?", [], []))
+    assert answer.answer == f"{decline([], NOTHING_ANSWERS).answer}\n\n{NOTICE}"
     assert not answer.grounded and answer.citations == []
 
 
@@ -97,13 +99,13 @@ def test_timeout_falls_back_then_skips_the_model_while_cooling_down(make_backend
     backend = make_backend(timeout=1.0)
     chat_server.stall()
     started = time.monotonic()
-    answer = backend.answer("Why is ELP only for one year?", corpus_hits, [])
+    answer = backend.answer(turn("Why is ELP only for one year?", corpus_hits, []))
     assert time.monotonic() - started < 8
     assert_fallback(answer, extractive, "Why is ELP only for one year?", corpus_hits)
     # Within the cooldown neither the rewrite nor the answer waits for the dead endpoint again.
     history = [Message(role="user", content="Is it all or nothing?")]
     assert backend.rewrite("and why one year?", history) is None
-    assert_fallback(backend.answer("Why is ELP only for one year?", corpus_hits, history), extractive, "Why is ELP only for one year?", corpus_hits)
+    assert_fallback(backend.answer(turn("Why is ELP only for one year?", corpus_hits, history)), extractive, "Why is ELP only for one year?", corpus_hits)
     assert len(chat_server.requests) == 1
 
 
@@ -112,7 +114,7 @@ def test_connection_refused_falls_back(make_backend, corpus_hits, extractive):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     backend = make_backend(url=f"http://127.0.0.1:{port}/v1")
-    assert_fallback(backend.answer("Is it all or nothing?", corpus_hits, []), extractive, "Is it all or nothing?", corpus_hits)
+    assert_fallback(backend.answer(turn("Is it all or nothing?", corpus_hits, [])), extractive, "Is it all or nothing?", corpus_hits)
 
 
 @pytest.mark.parametrize("reply", ["unknown tool", "bad json", "empty"])
@@ -123,7 +125,7 @@ def test_unusable_replies_fall_back(make_backend, chat_server, corpus_hits, extr
         chat_server.call_tool("delete_everything", '{"pupils": 420,')
     else:
         chat_server.say("   ")
-    answer = make_backend().answer("Is it all or nothing?", corpus_hits, [])
+    answer = make_backend().answer(turn("Is it all or nothing?", corpus_hits, []))
     assert_fallback(answer, extractive, "Is it all or nothing?", corpus_hits)
 
 
@@ -143,15 +145,17 @@ def test_rewrite_failure_returns_none_so_the_heuristic_applies(make_backend, cha
     assert len(chat_server.requests) == 1
 
 
-def test_failed_model_leaves_fee_questions_to_the_calculator_router(make_backend, chat_server, corpus_hits):
-    from assistant.calculator import answer_calculation, funding_calculator
-
-    backend = make_backend(tools=(funding_calculator,), router=answer_calculation)
-    assert backend.handles_calculations
+def test_the_model_alone_raises_a_named_failure(chat_server, corpus_hits):
+    settings = Settings(llm_base_url=chat_server.url, llm_model="scripted")
     chat_server.fail(500)
-    question = "How much would a 420-pupil primary school pay to subscribe to ELP under scenario 1?"
-    answer = backend.answer(question, corpus_hits, [])
-    routed = answer_calculation(question, [])
-    assert answer.answer == f"{routed.answer}\n\n{NOTICE}"
-    assert answer.tool_calls == routed.tool_calls and answer.tool_calls[0].name == "funding_calculator"
-    assert answer.citations == routed.citations
+    with pytest.raises(BackendFailure, match="HTTP 500") as failure:
+        GenerativeBackend(build_chat_model(settings), name="scripted").answer(turn("Is it all or nothing?", corpus_hits))
+    assert failure.value.notice == NOTICE and failure.value.replacement is None
+
+
+def test_the_fallback_answers_the_same_standalone_turn(make_backend, chat_server, corpus_hits, extractive):
+    chat_server.fail(500)
+    follow_up = Turn(question="and is it?", standalone="Is it all or nothing?", hits=corpus_hits,
+                     history=[Message(role="user", content="Is it all or nothing?")])
+    answer = make_backend().answer(follow_up)
+    assert_fallback(answer, extractive, "Is it all or nothing?", corpus_hits)

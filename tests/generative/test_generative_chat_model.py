@@ -61,17 +61,17 @@ def test_gguf_without_llama_cpp_names_the_extra(tmp_path):
 
 def test_other_chat_models_plug_in_by_scheme(monkeypatch, chat_server, embeddings):
     """A provider registered for a new scheme builds the model; its tool support decides the routing."""
-    from assistant.answering import ExtractiveAnswerer
-    from assistant.retrieval import QueryEmbedder
+    from assistant.backends import Turn
 
     monkeypatch.setattr(chat_model, "_PROVIDERS", dict(chat_model._PROVIDERS))
     register_provider(
         "lab",
         Provider(lambda s: ChatOpenAI(base_url=chat_server.url, model="lab-model", api_key="k", max_retries=0), native_tools=False),
     )
-    backend = build_backend(Settings(llm_base_url="lab://gpu-box"), fallback=ExtractiveAnswerer(QueryEmbedder(embeddings)).answer)
-    assert not backend.handles_calculations and backend.tools == {}
+    backend = build_backend(Settings(llm_base_url="lab://gpu-box"))
+    assert backend.tools == {}
     chat_server.say("Yes [1].")
-    answer = backend.answer("Is it all or nothing?", [Document(page_content="Yes. Schools need to decide.", metadata={"source": "qa.txt"})], [])
+    hits = [Document(page_content="Yes. Schools need to decide.", metadata={"source": "qa.txt"})]
+    answer = backend.answer(Turn(question="Is it all or nothing?", standalone="Is it all or nothing?", hits=hits))
     assert answer.answer == "Yes [1]." and answer.citations[0].source == "qa.txt"
     assert chat_server.requests[0]["model"] == "lab-model" and "tools" not in chat_server.requests[0]

@@ -6,7 +6,7 @@ import logging
 import pytest
 from fastapi import APIRouter
 
-ANSWER_KEYS = {"answer", "citations", "tool_calls", "grounded"}
+ANSWER_KEYS = {"answer", "citations", "tool_calls", "grounded", "calculation"}
 CITATION_KEYS = {"n", "source", "title", "section", "page", "snippet"}
 BOARD_QUESTION = "What is the ELP board made up of?"
 
@@ -37,6 +37,19 @@ def test_ask_returns_the_answer_contract_with_citations(client, assistant):
     assert any(c["source"].startswith("ealing-elp") for c in body["citations"])
     # The endpoint is a faithful adapter: the same answer as the core gives.
     assert body == assistant.ask(BOARD_QUESTION).model_dump()
+
+
+def test_ask_carries_a_calculation_as_data(client, assistant):
+    question = "What would a 420-pupil maintained primary pay for ELP under scenario 2?"
+    body = client.post("/ask", json={"question": question}).json()
+    calc = body["calculation"]
+    assert calc["partnership_key"] == "ealing" and calc["display"]["subscription"] == "£6,566"
+    assert calc["totals"]["subscription"] == "6566.20"  # exact, as a string: money is never a float here
+    assert calc["citations"] == [c["n"] for c in body["citations"]]
+    assert any(line["display"] == "£6,566" for line in calc["working"])
+    assert body == assistant.ask(question).model_dump(mode="json")
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"Calculation", "CalculationLine"} <= set(schema)
 
 
 def test_ask_accepts_history_for_a_follow_up(client):

@@ -19,6 +19,14 @@ def test_420_pupil_maintained_primary_scenario_2_nets_4467(client):
     assert result["citations"] and result["warnings"] == []
 
 
+def test_the_response_model_is_in_the_openapi(client):
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/calculate"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/CalculateOut"}
+    fields = spec["components"]["schemas"]["CalculateOut"]["properties"]
+    assert {"headline", "inputs", "totals", "display", "working", "warnings", "citations", "text"} <= set(fields)
+
+
 def test_short_names_and_form_entry_work(client):
     result = client.post("/calculate", json={"partnership": "elp", "phase": "primary", "fe": 2,
                                              "scenario": 2, "maintained": True}).json()

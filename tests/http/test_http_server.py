@@ -34,7 +34,7 @@ def test_ask_over_real_http_and_the_log_carries_the_request_id(live_server):
     response = httpx.post(live_server.url + "/ask", json={"question": QUESTIONS[0]}, timeout=60)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"answer", "citations", "tool_calls", "grounded"} and body["citations"]
+    assert set(body) == {"answer", "citations", "tool_calls", "grounded", "calculation"} and body["citations"]
     rid = response.headers["x-request-id"]
     assert re.search(rf"request_id={rid} POST /ask status=200", live_server.log())
 

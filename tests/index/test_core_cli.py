@@ -42,8 +42,8 @@ def test_ingest_json_then_ask_json_and_docs(tmp_path, monkeypatch):
     result = runner.invoke(app, ["ask", "Is it all or nothing?", "--json"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
-    assert set(answer) == {"answer", "citations", "tool_calls", "grounded"}
-    assert answer["grounded"] is True and answer["tool_calls"] == []
+    assert set(answer) == {"answer", "citations", "tool_calls", "grounded", "calculation"}
+    assert answer["grounded"] is True and answer["tool_calls"] == [] and answer["calculation"] is None
     assert set(answer["citations"][0]) == {"n", "source", "title", "section", "page", "snippet"}
     assert answer["citations"][0]["page"] is None
 

@@ -111,15 +111,13 @@ def test_asker_id_that_is_not_a_user_id_is_not_a_mention():
 
 
 def test_calculator_working_is_a_compact_code_table_in_place_of_the_text_list():
-    from assistant.calculator.reply import reply_for
-    from assistant.calculator.router import route_calculation
+    from assistant.calculator import answer_calculation
 
-    decision = route_calculation("What would a 420-pupil maintained primary pay in Ealing under scenario 2?", [])
-    calc = reply_for(decision)  # the real calculator's result, as Assistant.ask puts it in a ToolCall
-    call = ToolCall(name="funding_calculator", args=calc.tool_args, result=calc.tool_result)
-    blocks = answer_blocks(Answer(answer=calc.text, tool_calls=[call]), ref="r", question="q")
+    # the real calculator's answer, as Assistant.ask returns it
+    calc = answer_calculation("What would a 420-pupil maintained primary pay in Ealing under scenario 2?", [])
+    blocks = answer_blocks(calc, ref="r", question="q")
     texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
-    assert "Working:" in calc.text and not any("Working:" in t for t in texts)  # the list became the table
+    assert "Working:" in calc.answer and not any("Working:" in t for t in texts)  # the list became the table
     table = next(t for t in texts if t.startswith("*Working*"))
     assert table.startswith("*Working*\n```") and table.endswith("```")
     rows = table.split("```")[1].split("\n")
