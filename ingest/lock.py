@@ -178,8 +178,8 @@ class StoreLease:
             try:
                 if not self.renew():
                     return
-            except Exception:  # the server briefly unreachable: try again; check() fails once the lease runs out
-                log.warning("could not renew the ingest lease on %s", self.where, exc_info=True)
+            except Exception as exc:  # the server briefly unreachable: try again; check() fails once the lease runs out
+                log.warning("could not renew the ingest lease on %s (%s); retrying", self.where, exc)
 
     def start_renewing(self) -> None:
         self._renewer = threading.Thread(target=self._keep_renewing, name="ingest-lease", daemon=True)
@@ -201,8 +201,8 @@ class StoreLease:
             self._renewer.join(timeout=30)
         try:
             self.collection.delete(ids=[LEASE_ID], where={"token": self.token})  # never another holder's lease
-        except Exception:  # server gone: the lease simply expires
-            log.warning("could not release the ingest lease on %s; it expires by itself", self.where, exc_info=True)
+        except Exception as exc:  # server gone: the lease simply expires
+            log.warning("could not release the ingest lease on %s (%s); it expires by itself", self.where, exc)
 
 
 @contextmanager

@@ -18,9 +18,14 @@ mix. A file that fails to load never touches what is already indexed for it.
 
 One ingest runs at a time per data dir and, when the store is a Chroma server, per store: ingest/lock.py
 holds a lease in the store, renewed while ingest runs; it is checked before every commit, and an ingest
-that lost it stops there. A full disk (ENOSPC from a file write, "database or disk is full" from Chroma)
-stops ingest with DiskFullError naming what was being written; like a kill, it leaves every document at
-its previous or new version, so the index keeps answering.
+that lost it stops there.
+
+A full disk stops ingest with DiskFullError. Before each window, ingest checks that the disk holding the
+index has room for it plus a margin, and stops before writing if not: an embedded Chroma that runs out of
+space half-way through a write also fails *reads* until space is freed (its compactor cannot apply the
+write it logged), so stopping early is what keeps the previous index answering. A write that fails anyway
+(ENOSPC, or a Chroma error while the disk is full: another process filled it) becomes the same named
+error. Like a kill, both leave every document at its previous or new version.
 
 The commit records, not manifest.json, are the truth: the manifest is rewritten from them, so a stale or
 lost manifest costs nothing.
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,19 +59,21 @@ from ingest.manifest import FileEntry, Manifest
 from ingest.metadata import METADATA_FILE, doc_meta_for, load_corpus_metadata
 
 
+MIN_FREE_BYTES = 16 << 20  # room Chroma's log, compactor and SQLite need beyond the new data
+BYTES_PER_CHUNK = 64 << 10  # a chunk with its parts' vectors and index entries, generously (corpus/: ~40 KB)
 WINDOW_CHUNKS = 512
 WINDOW_FILES = 256
 EMBED_STEP = 256  # chunks per model call: large enough to batch well, small enough for a moving progress bar
 
 
 class DiskFullError(AssistantError):
-    """The disk filled up while ingest was writing; the index still answers."""
+    """The disk is full (or too full to write the next window safely); the message names where."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, detail: str = ""):
         super().__init__(
-            f"No space left on device while writing {what}. Ingest stopped; the index still answers, every "
-            "document at its previous version (or its new one, if it was committed before the disk filled). "
-            "Free some space and run `partnership ingest` again to finish."
+            f"No space left on device while writing {what}{detail}. Ingest stopped; the index still answers, "
+            "every document at its previous version (or its new one, if it was committed before). Free some "
+            "space and run `partnership ingest` again to finish."
         )
 
 
@@ -162,7 +170,8 @@ def ingest_paths(
 ) -> IngestReport:
     """Bring the index in line with `paths`. Returns counts of what changed and which files failed."""
     report = IngestReport()
-    with exclusive_ingest(settings, store.client) as lease, _disk_full_is_named(settings):
+    with _disk_full_is_named(settings), exclusive_ingest(settings, store.client) as lease:
+        _ensure_space(settings, 0)  # reconcile and removals write too
         if rebuild:
             store.reset()  # the new collection records the current model before any vector is written
             settings.manifest_path.unlink(missing_ok=True)
@@ -197,6 +206,7 @@ def ingest_paths(
         if progress:
             progress.start(sum(len(v) for v in new_ids.values()))
         for window in _windows(pending, new_ids):
+            _ensure_space(settings, sum(len(new_ids[item.key]) for item in window))
             _commit_window(window, new_ids, manifest, keys_by_source, indexed, store, settings, progress, lease)
             for item in window:
                 if item.existed:
@@ -220,11 +230,33 @@ def _disk_full_is_named(settings: Settings) -> Iterator[None]:
         raise DiskFullError(exc.filename or f"the data dir {settings.data_dir}") from exc
     except ChromaError as exc:
         text = str(exc).lower()
-        if "disk is full" not in text and "no space left" not in text:
-            raise
-        where = (f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
-                 else f"the index in {settings.chroma_dir}")
-        raise DiskFullError(where) from exc
+        full = "disk is full" in text or "no space left" in text
+        if settings.chroma_host and full:
+            raise DiskFullError(f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}") from exc
+        # Embedded Chroma's compactor reports a full disk only as "Failed to apply logs ...": ask the disk.
+        if not settings.chroma_host and (full or _free_bytes(settings.chroma_dir) < MIN_FREE_BYTES):
+            raise DiskFullError(f"the index in {settings.chroma_dir}", f" ({exc})") from exc
+        raise
+
+
+def _free_bytes(path: Path) -> int:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize
+
+
+def _ensure_space(settings: Settings, new_chunks: int) -> None:
+    """Raise DiskFullError, before anything is written, if the index's disk cannot hold `new_chunks` more
+    with the margin. With a server only the manifest is local; the server's disk is its own."""
+    where = settings.data_dir if settings.chroma_host else settings.chroma_dir
+    needed = (1 << 20) if settings.chroma_host else MIN_FREE_BYTES + BYTES_PER_CHUNK * new_chunks
+    free = _free_bytes(where)
+    if free < needed:
+        what = f"the manifest in {settings.data_dir}" if settings.chroma_host else f"the index in {where}"
+        purpose = f" to write the next {new_chunks} chunks" if new_chunks else ""
+        raise DiskFullError(what, f" ({free / 1e6:.1f} MB free, under the {needed / 1e6:.1f} MB ingest keeps free{purpose}; "
+                                  "stopped before writing)")
 
 
 def _save(manifest: Manifest, settings: Settings) -> None:

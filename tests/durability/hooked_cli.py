@@ -5,7 +5,8 @@
 CRASH_AT="<point>:<n>" SIGKILLs this process at the n-th time <point> is reached (nothing is cleaned up,
 exactly like a power cut or the OOM killer). PAUSE_AT="<point>:<n>,..." instead writes
 $PAUSE_DIR/<point>-<n>.ready and waits (bounded) for $PAUSE_DIR/<point>-<n>.go, so a test can look at the
-store or start a second process at that exact moment. Points (production code is only wrapped, not changed):
+store or start a second process at that exact moment. ENOSPC_AT="<point>:<n>" raises
+OSError(ENOSPC) there instead, as a full disk would. Points (production code is only wrapped, not changed):
 
     upsert    entering ChunkStore.upsert: before any vector of a file is written (the pipeline's window is
               lowered to one file, so each point is per file)
@@ -19,6 +20,7 @@ store or start a second process at that exact moment. Points (production code is
 """
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -45,6 +47,7 @@ def _parse(value: str) -> set[tuple[str, int]]:
 
 CRASH = _parse(os.environ.get("CRASH_AT", ""))
 PAUSE = _parse(os.environ.get("PAUSE_AT", ""))
+ENOSPC = _parse(os.environ.get("ENOSPC_AT", ""))
 PAUSE_DIR = Path(os.environ.get("PAUSE_DIR", "."))
 calls: dict[str, int] = {}
 
@@ -54,6 +57,8 @@ def reached(point: str) -> None:
     key = (point, calls[point])
     if key in CRASH:
         os.kill(os.getpid(), signal.SIGKILL)
+    if key in ENOSPC:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     if key in PAUSE:
         stem = PAUSE_DIR / f"{point}-{calls[point]}"
         stem.with_suffix(".ready").touch()
