@@ -11,7 +11,7 @@ from langchain_core.documents import Document
 
 from assistant.answering import ExtractiveAnswerer, decline
 from assistant.backends import NOTHING_ANSWERS, AnswerBackend, ExtractiveBackend, Turn
-from assistant.calculator import answer_calculation
+from assistant.calculator import CalcRequest, answer_calculation, answer_for_request
 from assistant.config import Settings
 from assistant.errors import IndexEmptyError, QuestionError
 from assistant.evidence import Evidence
@@ -114,6 +114,11 @@ class Assistant:
             return decline(hits, reason)
         turn = Turn(question, standalone, messages, hits, evidence.required_names(standalone))
         return self.backend.answer(turn) or decline(hits, NOTHING_ANSWERS)
+
+    def calculate(self, request: CalcRequest) -> Answer:
+        """The funding calculator's Answer for inputs given as data (CLI flags, a Slack command's flags):
+        one calculation with `calculation` set, a question for a missing input, or why it cannot be done."""
+        return answer_for_request(request, titles=self.store.titles())
 
     # -- pieces, public so eval and the benchmarks can measure them --------------------------------
     def validate(self, question: str) -> str:

@@ -8,13 +8,13 @@ from assistant.calculator.derivations import (
 )
 from assistant.calculator.engine import calculate, list_partnerships, missing_inputs
 from assistant.calculator.models import CalcRequest, CalcResult, MissingInputError, SourceQuote, WorkingLine
-from assistant.calculator.reply import answer_calculation, answer_for, answer_for_args
+from assistant.calculator.reply import answer_calculation, answer_for, answer_for_args, answer_for_request
 from assistant.calculator.router import RouteDecision, route_calculation
 from assistant.calculator.tool import funding_calculator, run_funding_calculator
 
 __all__ = [
     "CalcRequest", "CalcResult", "MissingInputError", "RouteDecision", "SourceQuote", "WorkingLine",
-    "answer_calculation", "answer_for", "answer_for_args", "calculate", "derive_council_share", "derive_ealing_rates", "derive_per_pupil_rate",
+    "answer_calculation", "answer_for", "answer_for_args", "answer_for_request", "calculate", "derive_council_share", "derive_ealing_rates", "derive_per_pupil_rate",
     "derive_scenario_rate", "funding_calculator", "list_partnerships", "missing_inputs", "route_calculation",
     "run_funding_calculator",
 ]

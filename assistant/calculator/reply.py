@@ -31,14 +31,7 @@ def answer_for(decision: RouteDecision, titles: Mapping[str, str] | None = None)
         return Answer(answer=f"{ASK_PREFIX} {decision.question_for_user}", grounded=False)
     if decision.request is None:
         return refusal(decision.error or "the inputs are not usable.", dict(decision.args))
-    args = decision.request.model_dump(exclude_none=True, exclude_defaults=True)
-    try:
-        result = calculate(decision.request)
-    except MissingInputError as exc:  # only if the schedule needs more than `missing_inputs` knew
-        return Answer(answer=f"{ASK_PREFIX} {exc}", grounded=False)
-    except CalculationError as exc:
-        return refusal(str(exc), args)
-    return result_answer(result, args, titles)
+    return answer_for_request(decision.request, titles)
 
 
 def answer_for_args(args: dict[str, Any], titles: Mapping[str, str] | None = None) -> Answer:
@@ -47,10 +40,22 @@ def answer_for_args(args: dict[str, Any], titles: Mapping[str, str] | None = Non
         request = CalcRequest(**args)
     except ValueError as exc:
         return refusal(str(exc), dict(args))
+    return answer_for_request(request, titles)
+
+
+def answer_for_request(request: CalcRequest, titles: Mapping[str, str] | None = None) -> Answer:
+    """A validated request: ask for missing inputs (read off the schedule), else calculate once."""
     missing = missing_inputs(request)
     if missing:
         return Answer(answer=f"{ASK_PREFIX} {question_for(request, missing)}", grounded=False)
-    return answer_for(RouteDecision(request=request, args=dict(args)), titles)
+    args = request.model_dump(exclude_none=True, exclude_defaults=True)
+    try:
+        result = calculate(request)
+    except MissingInputError as exc:  # only if the schedule needs more than `missing_inputs` knew
+        return Answer(answer=f"{ASK_PREFIX} {exc}", grounded=False)
+    except CalculationError as exc:
+        return refusal(str(exc), args)
+    return result_answer(result, args, titles)
 
 
 def refusal(error: str, args: dict[str, Any]) -> Answer:

@@ -38,14 +38,18 @@ ACCEPTED = {
 }
 
 
-def _invalid_arguments(exc: ValidationError) -> dict[str, Any]:
+def explain_invalid(exc: ValidationError) -> str:
+    """'Invalid calculator input — pupils: Input should be a valid integer (accepted: …).'"""
     problems = []
     for e in exc.errors():
         name = ".".join(map(str, e["loc"])) or "input"
         hint = f" (accepted: {ACCEPTED[name]})" if name in ACCEPTED else ""
         problems.append(f"{name}: {e['msg']}{hint}")
-    problems = "; ".join(problems)
-    return {"error": f"Invalid calculator input — {problems}.", "missing": []}
+    return f"Invalid calculator input — {'; '.join(problems)}."
+
+
+def _invalid_arguments(exc: ValidationError) -> dict[str, Any]:
+    return {"error": explain_invalid(exc), "missing": []}
 
 
 funding_calculator = StructuredTool.from_function(

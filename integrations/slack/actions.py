@@ -22,9 +22,9 @@ def _recall(bot: SlackBot, click: ButtonClick) -> tuple[str, str, Asked | None]:
     asked = bot.answers.get(click.ref)
     if asked:
         return asked.question, asked.answer.answer, asked
-    # Public messages come back with the click; their fallback text starts with the answer.
+    # Forgotten (a restart): a public message comes back with the click; store what was shown, as shown.
     message_text = unescape((click.message or {}).get("text") or "")
-    return click.question, message_text.split("\nSources: ")[0] or UNKNOWN_ANSWER, None
+    return click.question, message_text or UNKNOWN_ANSWER, None
 
 
 def _click(body: dict, action: dict) -> ButtonClick | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -20,7 +19,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from assistant.models import Answer, Citation, ToolCall
+from assistant.models import Answer, Calculation, Citation
 
 SECTION_CHARS = 3000  # Slack's limit for one section's text
 CONTEXT_CHARS = 3000
@@ -110,39 +109,18 @@ def _chunks(text: str, limit: int) -> list[str]:
     return [p for p in pieces if p.strip()] or [" "]
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items())
-    return "" if value is None else str(value)
-
-
 def _short_label(label: str) -> str:
     """A table label: explanations in parentheses go (the formula shows the rates), long ones are clipped."""
     short = re.sub(r"\s*\([^()]*\)", "", label).strip() or label
     return _clip(short, LABEL_CHARS)
 
 
-def working_rows(call: ToolCall) -> list[tuple[str, str, str]]:
-    """The calculator's working as (item, working, amount) rows.
-
-    Uses the result's `working` lines (label, formula, rounded `display`); a result without them
-    shows its rounded totals (`display`) instead. Errors and requests for input have no table.
-    """
-    result = call.result or {}
-    rows: list[tuple[str, str, str]] = []
-    for step in result.get("working") or []:
-        if isinstance(step, dict):
-            formula, shown = _cell(step.get("formula")), _cell(step.get("display"))
-            rows.append((_short_label(_cell(step.get("label"))), "" if formula == shown else formula, shown))
-        else:
-            rows.append((_cell(step), "", ""))
-    if not rows and isinstance(result.get("display"), dict):
-        rows = [(str(k).replace("_", " "), "", _cell(v)) for k, v in result["display"].items()]
-    return rows
+def working_rows(calculation: Calculation) -> list[tuple[str, str, str]]:
+    """The calculator's working as (item, working, amount) rows; a result without working lines shows its
+    rounded totals instead."""
+    rows = [(_short_label(line.label), "" if line.formula == line.display else line.formula, line.display or "")
+            for line in calculation.working]
+    return rows or [(name.replace("_", " "), "", shown) for name, shown in calculation.display.items()]
 
 
 def _table(rows: list[tuple[str, str, str]]) -> str:
@@ -153,24 +131,31 @@ def _table(rows: list[tuple[str, str, str]]) -> str:
     )
 
 
-def working_block(call: ToolCall) -> dict | None:
-    rows = working_rows(call)
+def working_block(calculation: Calculation) -> dict | None:
+    rows = working_rows(calculation)
     if not rows:
         return None
     table = _clip(escape(_table(rows)), SECTION_CHARS - 20)
     return SectionBlock(text=_mrkdwn(f"*Working*\n```{table}```")).to_dict()
 
 
-def split_working_text(text: str) -> tuple[str, str]:
-    """(text before, text after) the plain-text "Working:" list, which the table replaces."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if line.strip().lower() == "working:":
-            j = i + 1
-            while j < len(lines) and lines[j].lstrip().startswith("- "):
-                j += 1
-            return "\n".join(lines[:i]).strip(), "\n".join(lines[j:]).strip()
-    return text, ""
+def calculation_blocks(calculation: Calculation, citations: list[Citation]) -> list[dict]:
+    """Headline, the working as a table, the notes, and the words each rate is quoted from — all from the
+    calculation itself, not from the answer text."""
+    blocks = [SectionBlock(text=_mrkdwn(_clip(escape(calculation.headline), SECTION_CHARS))).to_dict()]
+    if table := working_block(calculation):
+        blocks.append(table)
+    by_number = {c.n: c for c in citations}
+    sections = []
+    if calculation.warnings:
+        sections.append("*Notes*\n" + "\n".join(f"• {escape(w)}" for w in calculation.warnings))
+    rates = [by_number[n] for n in calculation.citations if n in by_number]
+    if rates:
+        sections.append("*Where the rates come from*\n" + "\n".join(
+            f"[{c.n}] {escape(c.title)}: “{escape(c.snippet)}”" for c in rates))
+    for section in sections:
+        blocks += [SectionBlock(text=_mrkdwn(piece)).to_dict() for piece in _chunks(section, SECTION_CHARS)[:5]]
+    return blocks
 
 
 def _button_value(ref: str, question: str) -> str:
@@ -215,16 +200,14 @@ def answer_blocks(answer: Answer, *, ref: str, question: str, share: bool = Fals
     if asked_by:
         blocks.append(ContextBlock(elements=[_mrkdwn(
             _clip(f"{mention(asked_by)} asked: {escape(question)}", CONTEXT_CHARS))]).to_dict())
-    tables = [block for block in map(working_block, answer.tool_calls[:3]) if block]
-    before, after = split_working_text(answer.answer) if tables else (answer.answer, "")
-    body = answer_mrkdwn(before)
-    if not answer.grounded:
-        body = f":information_source: {body}"
-    for piece in _chunks(body, SECTION_CHARS)[:30]:
-        blocks.append(SectionBlock(text=_mrkdwn(piece)).to_dict())
-    blocks.extend(tables)
-    for piece in _chunks(answer_mrkdwn(after), SECTION_CHARS)[:10] if after else []:
-        blocks.append(SectionBlock(text=_mrkdwn(piece)).to_dict())
+    if answer.calculation is not None:
+        blocks.extend(calculation_blocks(answer.calculation, answer.citations))
+    else:
+        body = answer_mrkdwn(answer.answer)
+        if not answer.grounded:
+            body = f":information_source: {body}"
+        for piece in _chunks(body, SECTION_CHARS)[:30]:
+            blocks.append(SectionBlock(text=_mrkdwn(piece)).to_dict())
     if answer.citations:
         heading = "Sources" if answer.grounded else "Closest sources"
         lines = "\n".join(escape(source_line(c)) for c in answer.citations)

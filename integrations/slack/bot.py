@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from assistant.calculator import CalcRequest
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import AssistantError, IndexEmptyError, QuestionError, StoreUnavailableError
@@ -77,9 +78,12 @@ class SlackBot:
     dedupe: EventDeduplicator = field(default_factory=EventDeduplicator)
     answers: AnswerMemory = field(default_factory=AnswerMemory)
 
-    def answer(self, question: str, history: list[Message] | None = None) -> Answer | str:
-        """The Assistant's answer, or a user-facing (already escaped) reason why there is none."""
+    def answer(self, question: str, history: list[Message] | None = None, request: CalcRequest | None = None) -> Answer | str:
+        """The Assistant's answer (the calculator's for `request`), or a user-facing (already escaped) reason
+        why there is none."""
         try:
+            if request is not None:
+                return self.assistant.calculate(request)
             return self.assistant.ask(question, history or [])
         except IndexEmptyError:
             return "The partnership documents haven't been indexed yet, so I can't answer. An admin needs to run `partnership ingest`."
@@ -92,9 +96,9 @@ class SlackBot:
             return "Sorry, something went wrong while answering. Please try again in a moment."
 
     def reply(self, question: str, history: list[Message] | None = None, *, private: bool = False,
-              asked_by: str | None = None) -> Reply:
-        """Answer `question` and lay it out; `private` adds the Share button (ephemeral replies)."""
-        result = self.answer(question, history)
+              asked_by: str | None = None, request: CalcRequest | None = None) -> Reply:
+        """Answer `question` (or calculate `request`) and lay it out; `private` adds the Share button."""
+        result = self.answer(question, history, request)
         if isinstance(result, str):
             return Reply(text=result, blocks=notice_blocks(result))
         return self.layout(Asked(question, result), private=private, asked_by=asked_by)

@@ -1,5 +1,8 @@
 """The `/partnership` slash command: `ask <question>`, `calc <description or flags>`, `help`.
 
+`calc` with flags builds the calculator request from them directly (as the CLI does); a description in
+words is a question like any other.
+
 Replies are ephemeral (only the asker sees them) and carry a "Share in channel" button.
 """
 from __future__ import annotations
@@ -7,7 +10,11 @@ from __future__ import annotations
 import logging
 import re
 
+from pydantic import ValidationError
 from slack_bolt import Ack, App, Respond
+
+from assistant.calculator import CalcRequest
+from assistant.calculator.tool import explain_invalid
 
 from integrations.slack.blocks import HELP_TEXT, escape, notice_blocks
 from integrations.slack.bot import SlackBot
@@ -19,28 +26,38 @@ COMMAND = "/partnership"
 USAGE = "Usage: `/partnership ask <question>`, `/partnership calc <description>` or `/partnership help`."
 FLAG = re.compile(r"--?([a-z][a-z_-]*)(?:[= ]+(\"[^\"]*\"|'[^']*'|[^\s-][^\s]*))?", re.I)
 
-COUNTED = {"pupils": "pupils", "pupil": "pupils", "fe": "FE", "members": "members"}
+OPTIONS = ("partnership", "phase", "pupils", "fe", "scenario", "members", "schools", "pool")
+SWITCHES = {"maintained": ("maintained", True), "academy": ("maintained", False), "derive": ("derive", True)}
 
 
-def calc_question(text: str) -> str:
-    """The calculator request as a question for `Assistant.ask`.
+class CalcFlagsError(ValueError):
+    """Flags the calculator cannot use; the message (mrkdwn-safe) says which and what is accepted."""
 
-    Free text is passed as it is ("420-pupil maintained primary in Ealing, scenario 2"); flags
-    (`--partnership ealing --pupils 420 --phase primary --scenario 2 --maintained`) become the
-    same kind of sentence, so one calculator router understands both.
+
+def calc_request(text: str) -> CalcRequest | None:
+    """`--partnership ealing --pupils 420 --phase primary --scenario 2 --maintained` as a CalcRequest, the
+    way `partnership calc` takes its options; None for a description in words (`Assistant.ask` routes it).
+
+    Raises CalcFlagsError for an unknown flag, a flag without its value, or a value the calculator refuses.
     """
-    text = text.strip()
-    if not FLAG.match(text):
-        return text
-    words = []
+    if not FLAG.match(text.strip()):
+        return None
+    args: dict[str, object] = {}
     for name, value in FLAG.findall(text):
-        name = name.lower().replace("-", " ").replace("_", " ")
-        value = value.strip("\"'")
-        if name in COUNTED and value:
-            words.append(f"{value} {COUNTED[name]}")  # the router reads counts the way people write them
+        key, value = name.lower().replace("-", "_"), value.strip("\"'")
+        if key in SWITCHES and not value:
+            field_name, setting = SWITCHES[key]
+            args[field_name] = setting
+        elif key in OPTIONS and value:
+            args[key] = value
         else:
-            words.append(f"{name} {value}" if value else name)
-    return "Calculate the subscription for " + ", ".join(words)
+            accepted = ", ".join(f"`--{o} …`" for o in OPTIONS) + ", " + ", ".join(f"`--{s}`" for s in SWITCHES)
+            problem = "needs a value" if key in OPTIONS else "is not a calculator option"
+            raise CalcFlagsError(f"`--{escape(name)}` {problem}. Options: {accepted}.")
+    try:
+        return CalcRequest(**args)
+    except ValidationError as exc:
+        raise CalcFlagsError(escape(explain_invalid(exc))) from None
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -70,7 +87,11 @@ def register(app: App, bot: SlackBot) -> None:
         if wait is not None:
             ack(text=bot.limiter.message(wait), response_type="ephemeral")
             return
+        try:
+            request = calc_request(rest) if sub == "calc" else None
+        except CalcFlagsError as exc:
+            ack(text=str(exc), response_type="ephemeral")
+            return
         ack()  # within Slack's 3 seconds; the answer follows through response_url
-        question = rest if sub == "ask" else calc_question(rest)
-        reply = bot.reply(question, private=True)
+        reply = bot.reply(rest, private=True, request=request)
         respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)

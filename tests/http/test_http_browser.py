@@ -50,6 +50,15 @@ def test_chat_citations_feedback_and_calculator_at_phone_width(browser, live_ser
     driver.find_element(By.ID, "ask-button").click()
     wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 2)
 
+    # A fee question asked in the chat shows the calculator's working as a table, from `calculation`.
+    driver.find_element(By.ID, "question").send_keys("What would a 420-pupil maintained primary pay for ELP under scenario 2?")
+    driver.find_element(By.ID, "ask-button").click()
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 3)
+    calc_answer = driver.find_elements(By.CSS_SELECTOR, ".message.assistant")[2]
+    assert "£6,566" in calc_answer.find_element(By.CSS_SELECTOR, ".calc-total").text
+    assert len(calc_answer.find_elements(By.CSS_SELECTOR, "table.calc-table tbody tr")) >= 4
+    assert calc_answer.find_elements(By.CSS_SELECTOR, "details.citation")  # where each rate comes from
+
     # Thumbs up is stored in the server's feedback database.
     driver.find_element(By.CSS_SELECTOR, ".message.assistant button.thumb[data-rating='up']").click()
     wait(driver, 20).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".message.assistant .feedback"), "Thanks"))

@@ -182,8 +182,10 @@ def test_slash_calc_free_text_and_flags(slack):
     assert "£6,566" in free["text"] and "```" in block_text(free["blocks"])
     slack.command("calc --partnership ealing --phase primary --pupils 420 --scenario 2 --maintained", response="flags")
     flags = slack.mock.wait_for("response_url", count=2, timeout=ASK_TIMEOUT)[1]
-    assert "£6,566" in flags["text"]
+    assert "£6,566" in flags["text"] and "Where the rates come from" in block_text(flags["blocks"])
     assert SHARE in buttons(flags["blocks"])
+    refused = slack.command("calc --partnership ealing --pupils lots --phase primary")
+    assert refused.status_code == 200 and "pupils: Input should be a valid integer" in refused.json()["text"]
 
 
 def test_feedback_on_a_public_answer_is_stored_and_buttons_replaced(slack):

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
@@ -18,8 +21,7 @@ from integrations.slack.blocks import (
     thank_you_blocks,
     unescape,
 )
-from assistant.calculator.router import route_calculation
-from integrations.slack.commands import calc_question
+from integrations.slack.commands import CalcFlagsError, calc_request
 from integrations.slack.dedupe import EventDeduplicator
 from integrations.slack.events import strip_mentions
 from integrations.slack.ratelimit import UserRateLimiter
@@ -125,6 +127,10 @@ def test_calculator_working_is_a_compact_code_table_in_place_of_the_text_list():
     assert "£4,000 + £6.11 × 420" in subscription and subscription.rstrip().endswith("£6,566")
     assert texts[0].startswith("A 420-pupil maintained primary")  # the headline comes first
     assert len(rows) >= 4 and len({len(r) for r in rows}) == 1  # aligned columns, amounts right-aligned
+    rates = next(t for t in texts if t.startswith("*Where the rates come from*"))
+    assert all(f"[{n}] " in rates for n in calc.calculation.citations) and "£6.11" in rates
+    # rendered from the calculation, not parsed out of the text: the same blocks whatever the text says
+    assert answer_blocks(calc.model_copy(update={"answer": "reworded"}), ref="r", question="q") == blocks
 
 
 def test_long_answers_split_into_sections_within_slack_limits():
@@ -202,13 +208,26 @@ def test_strip_mentions_removes_only_the_bot():
     assert strip_mentions("<@UBOT1|partnership>   ", "UBOT1") == ""
 
 
-def test_calc_question_free_text_and_flags():
-    assert calc_question("420-pupil primary in Ealing, scenario 2") == "420-pupil primary in Ealing, scenario 2"
-    assert calc_question("--partnership ealing --pupils 420 --phase primary --scenario=2 --maintained") == (
-        "Calculate the subscription for partnership ealing, 420 pupils, phase primary, scenario 2, maintained")
+def test_calc_flags_build_the_request_free_text_does_not():
+    assert calc_request("420-pupil primary in Ealing, scenario 2") is None  # words: Assistant.ask routes them
     for flags, expected in (("--partnership ealing --pupils 420 --phase primary --scenario 2 --maintained",
                              dict(partnership="ealing", pupils=420, phase="primary", scenario=2, maintained=True)),
-                            ("--partnership ealing --fe 2 --scenario 1", dict(partnership="ealing", fe=2, scenario=1)),
+                            ("--partnership ealing --fe 2 --scenario=1 --academy",
+                             dict(partnership="ealing", fe=2, scenario=1, maintained=False)),
+                            ("--partnership 'Ealing Learning Partnership' --derive",
+                             dict(partnership="Ealing Learning Partnership", derive=True)),
                             ("--partnership hillingdon --members 60", dict(partnership="hillingdon", members=60))):
-        request = route_calculation(calc_question(flags)).request  # the flags reach the calculator, not retrieval
-        assert {name: getattr(request, name) for name in expected} == expected, flags
+        request = calc_request(flags)
+        assert request.model_dump(exclude_none=True, exclude_defaults=True) == expected, flags
+
+
+@pytest.mark.parametrize("flags,message", [
+    ("--partnership ealing --pupils lots", "pupils: Input should be a valid integer"),
+    ("--partnership ealing --colour blue", "`--colour` is not a calculator option"),
+    ("--partnership ealing --pupils", "`--pupils` needs a value"),
+])
+def test_calc_flags_the_calculator_cannot_use_are_named(flags, message):
+    with pytest.raises(CalcFlagsError, match=re.escape(message)):
+        calc_request(flags)
+
+

@@ -118,7 +118,12 @@ function renderAnswer(question, answer) {
   const prefix = "cite-" + (++answerCount) + "-";
   const item = el("li", {className: "message assistant" + (answer.grounded ? "" : " not-grounded")});
   if (!answer.grounded) item.appendChild(el("p", {className: "note", text: "Not answered by the documents."}));
-  item.appendChild(answerText(answer, prefix));
+  if (answer.calculation) {
+    // A calculator answer: the figure, the working and the notes as data, not as the answer's text.
+    item.append(...calculationParts(answer.calculation));
+  } else {
+    item.appendChild(answerText(answer, prefix));
+  }
   if (answer.tool_calls && answer.tool_calls.length) {
     item.appendChild(el("p", {className: "note", text: "Worked out with: " + answer.tool_calls.map((t) => t.name).join(", ")}));
   }
@@ -218,7 +223,8 @@ function calcRequest() {
   return body;
 }
 
-function renderCalculation(result) {
+// Headline, working table and notes: the same for POST /calculate results and an answer's `calculation`.
+function calculationParts(result) {
   const rows = result.working.map((line) => el("tr", {},
     el("td", {}, el("div", {text: line.label}), el("div", {className: "formula", text: line.formula})),
     el("td", {className: "amount", text: line.display || ""})));
@@ -231,6 +237,11 @@ function renderCalculation(result) {
   if (result.warnings.length) {
     parts.push(el("ul", {className: "calc-warnings"}, ...result.warnings.map((w) => el("li", {text: w}))));
   }
+  return parts;
+}
+
+function renderCalculation(result) {
+  const parts = calculationParts(result);
   if (result.citations.length) {
     parts.push(el("h3", {text: "Sources"}), el("ol", {className: "calc-sources"},
       ...result.citations.map((c) => el("li", {},
