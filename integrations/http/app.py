@@ -20,8 +20,8 @@ from assistant.core import Assistant
 from integrations.http.deps import build_into_state, rate_limited_client
 from integrations.http.errors import install_error_handlers
 from integrations.http.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from integrations.http.ratelimit import SlidingWindowLimiter
 from integrations.http.routers import ask, calculate, documents, feedback, health
+from integrations.ratelimit import SlidingWindowLimiter
 
 log = logging.getLogger("partnership.http")
 

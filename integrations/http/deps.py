@@ -15,6 +15,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
+from integrations.ratelimit import whole_seconds
 
 log = logging.getLogger("partnership.http")
 
@@ -81,7 +82,7 @@ def rate_limited_client(request: Request, client: Annotated[str, Depends(authent
     wait = request.app.state.limiter.hit(client)
     if wait is not None:
         limiter = request.app.state.limiter
-        retry_after = limiter.retry_after_header(wait)
+        retry_after = str(whole_seconds(wait))
         raise HTTPException(
             429,
             f"Too many requests: the limit is {limiter.limit} per minute; retry in {retry_after} s.",

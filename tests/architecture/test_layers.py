@@ -84,6 +84,14 @@ def test_slack_adapter_does_not_import_http():
     assert violations("integrations/slack", ("integrations.http",)) == []
 
 
+def test_shared_rate_limiter_is_framework_free():
+    # integrations/ratelimit.py is used by both adapters, so it may know neither of them.
+    path = REPO / "integrations" / "ratelimit.py"
+    names = imported_modules(path.read_text(encoding="utf-8"), "integrations.ratelimit")
+    banned = FRAMEWORKS + ("integrations.http", "integrations.slack")
+    assert [n for n in names if any(_matches(n, b) for b in banned)] == []
+
+
 # Known exception, kept explicit so it cannot grow unnoticed: the benchmarks reuse the evaluation's
 # dataset (questions to send) and its naive-RAG baseline and runner (baseline_bench) rather than keeping
 # a second copy. Moving those into `assistant`/`ingest` would be a larger change than this guard rail;

@@ -1,7 +1,9 @@
-"""The sliding-window limiter on its own, with a controllable clock."""
+"""The shared sliding-window limiter (HTTP per client, Slack per user) on its own, with a controllable clock."""
 from __future__ import annotations
 
-from integrations.http.ratelimit import SlidingWindowLimiter
+import pytest
+
+from integrations.ratelimit import SlidingWindowLimiter, whole_seconds
 
 
 class Clock:
@@ -20,7 +22,7 @@ def test_allows_limit_then_reports_wait_until_oldest_hit_leaves_window():
         clock.now += 10
     # Hits at 1000, 1010, 1020; now 1030: the oldest leaves the window at 1060.
     assert limiter.hit("a") == 30
-    assert limiter.retry_after_header(30) == "30"
+    assert whole_seconds(30) == 30
     clock.now = 1060.5
     assert limiter.hit("a") is None
     assert limiter.hit("a") is not None
@@ -47,6 +49,11 @@ def test_clients_have_separate_budgets_and_idle_ones_are_forgotten():
     assert len(limiter) == 1
 
 
-def test_retry_after_is_a_whole_number_of_at_least_one_second():
-    assert SlidingWindowLimiter.retry_after_header(0.01) == "1"
-    assert SlidingWindowLimiter.retry_after_header(4.2) == "5"
+def test_waits_are_told_in_whole_seconds_of_at_least_one():
+    assert whole_seconds(0.01) == 1
+    assert whole_seconds(4.2) == 5
+
+
+def test_a_limit_below_one_is_refused():
+    with pytest.raises(ValueError):
+        SlidingWindowLimiter(0)
