@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+SLACK_API_URL = "https://slack.com/api/"  # slack_sdk's WebClient.BASE_URL; assistant/ does not import slack_sdk
 
 
 class Settings(BaseSettings):
@@ -13,7 +16,8 @@ class Settings(BaseSettings):
     Every field can be set as ``PARTNERSHIP_<FIELD>`` (e.g. ``PARTNERSHIP_DATA_DIR``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="PARTNERSHIP_", extra="ignore")
+    # hide_input_in_errors: a refused token or key must not be echoed back in the error message.
+    model_config = SettingsConfigDict(env_prefix="PARTNERSHIP_", extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Field(Path(".partnership"), description="Where the index, manifest and feedback live.")
     corpus_dir: Path = Field(Path("corpus"), description="Default folder ingested by `partnership ingest`.")
@@ -48,10 +52,61 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(30, ge=1, description="HTTP requests per client per minute.")
     slack_rate_limit_per_minute: int = Field(10, ge=1, description="Slack questions per user per minute.")
 
+    # Slack keeps its own standard variable names (no PARTNERSHIP_ prefix).
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"),
+        description="Bot User OAuth Token (xoxb-…); both Slack modes.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token"),
+        description="App-level token with connections:write (xapp-…); Socket Mode.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"),
+        description="Verifies that requests to /slack/events come from Slack; HTTP mode.",
+    )
+    slack_api_url: str = Field(
+        SLACK_API_URL, validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url"),
+        description="Base URL of the Slack Web API (a proxy, or a local mock API in tests).",
+    )
+
     @field_validator("chroma_host", "embedding_model", "llm_base_url", "llm_model", "llm_api_key", "api_keys", mode="before")
     @classmethod
     def _blank_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _stripped_secret(cls, value):
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_kind(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'.")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_kind(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'.")
+        return value
+
+    @field_validator("slack_api_url", mode="before")
+    @classmethod
+    def _api_url(cls, value):
+        """Blank means Slack's own; the SDK joins method names onto it, so it ends with '/'."""
+        value = (value or "").strip() if isinstance(value, str) or value is None else value
+        if not value:
+            return SLACK_API_URL
+        return value if value.endswith("/") else value + "/"
 
     @property
     def glossary_path(self) -> Path:

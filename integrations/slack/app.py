@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,17 +16,11 @@ from integrations.slack.ratelimit import UserRateLimiter
 
 log = logging.getLogger("partnership.slack")
 
-DEFAULT_API_URL = WebClient.BASE_URL
 
 
-def api_url() -> str:
-    """The Slack Web API base URL: `SLACK_API_URL` (tests, proxies) or Slack's own."""
-    url = (os.environ.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
-    return url if url.endswith("/") else url + "/"
-
-
-def web_client(token: str) -> WebClient:
-    return WebClient(token=token, base_url=api_url())
+def web_client(token: str, settings: Settings) -> WebClient:
+    """A Web API client for `token` at `settings.slack_api_url` (SLACK_API_URL, or Slack's own)."""
+    return WebClient(token=token, base_url=settings.slack_api_url)
 
 
 def build_slack_app(
@@ -46,13 +39,13 @@ def build_slack_app(
         settings: limits (`slack_rate_limit_per_minute`) and the feedback database path.
         token: the bot token (`xoxb-…`).
         signing_secret: verifies HTTP requests; not needed in Socket Mode.
-        client: a ready WebClient; by default one for `token` at `SLACK_API_URL` or Slack.
+        client: a ready WebClient; by default one for `token` at `settings.slack_api_url`.
         feedback: the feedback store; by default the one at `settings.feedback_db`.
 
     Listeners ack at once and answer afterwards (process_before_response=False): bolt runs them in
     its thread pool after acknowledging, over HTTP and Socket Mode alike.
     """
-    client = client or web_client(token)
+    client = client or web_client(token, settings)
     app = App(
         client=client,
         signing_secret=signing_secret or "",

@@ -6,7 +6,6 @@ Assistant and Settings from `request.app.state`, so the model is loaded once per
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -86,10 +85,9 @@ def slack_router(
     return router
 
 
-def slack_router_from_env(**kwargs) -> APIRouter | None:
-    """The router when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are both set, else None."""
-    token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
-    secret = (os.environ.get("SLACK_SIGNING_SECRET") or "").strip()
-    if not (token and secret):
+def slack_router_from_settings(settings: Settings, **kwargs) -> APIRouter | None:
+    """The router when `settings` has both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, else None."""
+    if not (settings.slack_bot_token and settings.slack_signing_secret):
         return None
-    return slack_router(token=token, signing_secret=secret, **kwargs)
+    return slack_router(token=settings.slack_bot_token.get_secret_value(),
+                        signing_secret=settings.slack_signing_secret.get_secret_value(), settings=settings, **kwargs)

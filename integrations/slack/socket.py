@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -25,21 +24,19 @@ FINAL_STATUSES = (400, 404)
 
 
 class SlackConfigError(ValueError):
-    """A required SLACK_* variable is missing or malformed."""
+    """A SLACK_* setting that Socket Mode needs is not set (their kinds are checked by `Settings`)."""
 
 
-def socket_tokens() -> tuple[str, str]:
-    """(bot token, app token) from SLACK_BOT_TOKEN and SLACK_APP_TOKEN, with a clear error if absent."""
-    bot_token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
-    app_token = (os.environ.get("SLACK_APP_TOKEN") or "").strip()
+def socket_tokens(settings: Settings) -> tuple[str, str]:
+    """(bot token, app token) from `settings` (SLACK_BOT_TOKEN, SLACK_APP_TOKEN), with a clear error if absent."""
+    bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     missing = [name for name, value in (("SLACK_BOT_TOKEN", bot_token), ("SLACK_APP_TOKEN", app_token)) if not value]
     if missing:
         raise SlackConfigError(
             f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: Socket Mode needs the bot token "
             "(xoxb-…, OAuth & Permissions) and an app-level token with connections:write (xapp-…, Basic Information)."
         )
-    if not app_token.startswith("xapp-"):
-        raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'.")
     return bot_token, app_token
 
 

@@ -11,9 +11,9 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from typer.testing import CliRunner
 
 from assistant.config import Settings
-from integrations.slack.app import api_url, build_slack_app
+from integrations.slack.app import build_slack_app, web_client
 from integrations.slack.commands import COMMAND
-from integrations.slack.http_mount import slack_router, slack_router_from_env
+from integrations.slack.http_mount import slack_router, slack_router_from_settings
 from integrations.slack.socket import SlackConfigError, socket_mode_handler, socket_tokens
 
 MANIFEST = Path(__file__).resolve().parents[2] / "integrations" / "slack" / "manifest.yaml"
@@ -32,13 +32,23 @@ def test_socket_tokens_are_required_and_checked(monkeypatch):
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
     with pytest.raises(SlackConfigError, match="SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set"):
-        socket_tokens()
+        socket_tokens(Settings())
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    with pytest.raises(SlackConfigError, match="^SLACK_APP_TOKEN is not set"):
+        socket_tokens(Settings())
+    monkeypatch.setenv("SLACK_APP_TOKEN", " xapp-1 ")
+    assert socket_tokens(Settings()) == ("xoxb-1", "xapp-1")
+
+
+def test_cli_slack_with_the_wrong_kind_of_app_token_exits_2_naming_it(monkeypatch):
+    from integrations.cli.app import app
+
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xoxb-wrong-kind")
-    with pytest.raises(SlackConfigError, match="starting with 'xapp-'"):
-        socket_tokens()
-    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
-    assert socket_tokens() == ("xoxb-1", "xapp-1")
+    result = CliRunner().invoke(app, ["slack"])
+    assert result.exit_code == 2
+    assert "SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'." in result.output
+    assert "Traceback" not in result.output and "xoxb-wrong-kind" not in result.output
 
 
 def test_cli_slack_without_tokens_exits_2_with_a_clear_message(monkeypatch):
@@ -52,19 +62,17 @@ def test_cli_slack_without_tokens_exits_2_with_a_clear_message(monkeypatch):
     assert "Traceback" not in result.output
 
 
-def test_api_url_override_and_default(monkeypatch):
-    monkeypatch.delenv("SLACK_API_URL", raising=False)
-    assert api_url() == "https://slack.com/api/"
+def test_web_client_uses_the_api_url_setting(monkeypatch):
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api")
-    assert api_url() == "http://127.0.0.1:9/api/"
+    assert web_client("xoxb-1", Settings()).base_url == "http://127.0.0.1:9/api/"
 
 
 def test_router_only_when_token_and_signing_secret_are_set(monkeypatch):
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
-    assert slack_router_from_env() is None
+    assert slack_router_from_settings(Settings()) is None
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
-    router = slack_router_from_env()
+    router = slack_router_from_settings(Settings())
     assert [route.path for route in router.routes] == ["/slack/events"]
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
         slack_router(token="xoxb-1", signing_secret="")

@@ -5,6 +5,7 @@ import socket
 
 import typer
 
+from assistant.config import Settings
 from integrations.cli.common import console, fail, load_settings
 
 LOOPBACK = "127.0.0.1"
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
                 "No PARTNERSHIP_API_KEYS and bound to %s: the open API is reachable from the network.", host)
         shown = LOOPBACK if host in ("0.0.0.0", "::") else host
         console.print(f"Partnership Assistant on http://{shown}:{port}/  (API docs: /docs)", highlight=False)
-        extra = _slack_routers()
+        extra = _slack_routers(settings)
         if extra:
             console.print(f"Slack events: http://{shown}:{port}/slack/events", highlight=False)
         # Our RequestIdMiddleware writes the access log (with request ids), so uvicorn's is off.
@@ -53,9 +54,9 @@ def register(app: typer.Typer) -> None:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
-def _slack_routers() -> list:
+def _slack_routers(settings: Settings) -> list:
     """`POST /slack/events` when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set (Slack over HTTP)."""
-    from integrations.slack.http_mount import slack_router_from_env
+    from integrations.slack.http_mount import slack_router_from_settings
 
-    router = slack_router_from_env()
+    router = slack_router_from_settings(settings)
     return [router] if router is not None else []

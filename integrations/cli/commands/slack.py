@@ -19,20 +19,20 @@ def register(app: typer.Typer) -> None:
         from slack_sdk.errors import SlackApiError, SlackClientError
 
         from assistant.factory import build_assistant
-        from integrations.slack.app import api_url, web_client
+        from integrations.slack.app import web_client
         from integrations.slack.socket import SlackConfigError, socket_mode_handler, socket_tokens
 
         settings = load_settings()
         # Tokens are checked before the model loads, so a typo fails in a second, not after a minute.
         try:
-            bot_token, app_token = socket_tokens()
-            web_client(bot_token).auth_test()
+            bot_token, app_token = socket_tokens(settings)
+            web_client(bot_token, settings).auth_test()
         except SlackConfigError as exc:
             raise fail(str(exc)) from None
         except SlackApiError as exc:
             raise fail(f"Slack rejected SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
         except (SlackClientError, OSError) as exc:
-            raise fail(f"cannot reach the Slack API at {api_url()}: {exc}") from None
+            raise fail(f"cannot reach the Slack API at {settings.slack_api_url}: {exc}") from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         with user_errors():
             assistant = build_assistant(settings)
