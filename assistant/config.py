@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     api_keys: str | None = Field(None, description="Comma-separated bearer keys for the HTTP API; unset means open, bound to 127.0.0.1.")
     rate_limit_per_minute: int = Field(30, ge=1, description="HTTP requests per client per minute.")
     slack_rate_limit_per_minute: int = Field(10, ge=1, description="Slack questions per user per minute.")
+    max_body_kb: int = Field(64, ge=1, description="Largest HTTP request body, in KB (1 KB = 1024 bytes); larger ones get 413.")
+    store_retry_seconds: float = Field(
+        5.0, gt=0, description="serve: after the assistant failed to start (e.g. the Chroma server is down), "
+                               "wait at least this long before a request tries to build it again.",
+    )
+    llm_cooldown_seconds: float = Field(
+        30.0, ge=0, description="After the chat model timed out or refused the connection, skip it for this long "
+                                "(answers are extractive meanwhile) instead of making every request wait for it.",
+    )
 
     # Slack keeps its own standard variable names (no PARTNERSHIP_ prefix).
     slack_bot_token: SecretStr | None = Field(
@@ -123,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def feedback_db(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_kb * 1024
 
     @property
     def api_key_list(self) -> list[str]:

@@ -48,5 +48,6 @@ def build_backend(settings: Settings, calculator_answer: CalculatorAnswer | None
         name=describe(settings),
         tools=tools,
         calculator_answer=calculator_answer,
+        cooldown=settings.llm_cooldown_seconds,
         max_question_chars=settings.max_question_chars,
     )

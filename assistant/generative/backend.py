@@ -32,7 +32,6 @@ from assistant.models import Answer, Message, ToolCall
 log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 3
-COOLDOWN_SECONDS = 30.0  # after a timeout or refused connection, don't make every request wait for it again
 NOTICE = "(The generative model was unavailable, so this answer is quoted directly from the documents.)"
 FIGURES_NOTICE = ("(The generative model's answer stated a figure that neither the funding calculator nor a cited "
                   "document gives, so this answer {source}.)")
@@ -95,7 +94,8 @@ class GenerativeBackend:
         tools: tools bound natively (the funding calculator); empty when the model has no tool calling.
         calculator_answer: the calculator's own Answer for the arguments of a funding_calculator call: what
             replaces a model answer whose figures the calculator result does not give.
-        cooldown: seconds to skip the model after it timed out or refused the connection.
+        cooldown: seconds to skip the model after it timed out or refused the connection, so every request
+            does not wait for it again (`Settings.llm_cooldown_seconds`).
     """
 
     def __init__(
@@ -105,7 +105,7 @@ class GenerativeBackend:
         name: str = "generative",
         tools: Sequence[BaseTool] = (),
         calculator_answer: CalculatorAnswer | None = None,
-        cooldown: float = COOLDOWN_SECONDS,
+        cooldown: float,
         max_question_chars: int = 2000,
     ):
         self.model = model

@@ -26,7 +26,6 @@ from integrations.ratelimit import SlidingWindowLimiter
 log = logging.getLogger("partnership.http")
 
 STATIC_DIR = Path(__file__).parent / "static"
-MAX_BODY_BYTES = 64 * 1024
 # The page loads only its own script and stylesheet: even if document text slipped into the DOM
 # as markup, an inline <script> or onerror= handler would not run.
 PAGE_HEADERS = {
@@ -94,7 +93,7 @@ def create_app(
     app.state.limiter = SlidingWindowLimiter(settings.rate_limit_per_minute)
 
     # Added last = outermost: the request id exists before the size check can refuse a body.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
 

@@ -21,7 +21,6 @@ log = logging.getLogger("partnership.http")
 
 _bearer = HTTPBearer(auto_error=False, description="One of the keys in PARTNERSHIP_API_KEYS.")
 _build_lock = threading.Lock()
-REBUILD_AFTER_SECONDS = 5.0
 
 
 def build_into_state(app, builder) -> None:
@@ -45,7 +44,8 @@ def get_assistant(request: Request) -> Assistant:
     state = request.app.state
     if state.assistant is None and state.assistant_builder is not None:
         with _build_lock:
-            if state.assistant is None and time.monotonic() - state.assistant_attempted > REBUILD_AFTER_SECONDS:
+            retry_after = state.settings.store_retry_seconds
+            if state.assistant is None and time.monotonic() - state.assistant_attempted > retry_after:
                 build_into_state(request.app, state.assistant_builder)
     if state.assistant is None:
         raise HTTPException(503, state.assistant_error or "The assistant is still starting.")

@@ -90,7 +90,7 @@ class BodySizeLimitMiddleware:
     Content-Length or streams a chunked body is caught too.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = 64 * 1024):
+    def __init__(self, app: ASGIApp, max_bytes: int):
         self.app = app
         self.max_bytes = max_bytes
 

@@ -45,6 +45,7 @@ def extractive(embeddings) -> ExtractiveAnswerer:
 def make_backend(chat_server, extractive):
     def make(url: str | None = None, timeout: float = 5.0, **kwargs) -> WithFallback:
         settings = Settings(llm_base_url=url or chat_server.url, llm_model="scripted", llm_timeout=timeout)
+        kwargs.setdefault("cooldown", settings.llm_cooldown_seconds)
         model = GenerativeBackend(build_chat_model(settings), name="scripted", **kwargs)
         return WithFallback(model, ExtractiveBackend(extractive))
 
@@ -149,7 +150,7 @@ def test_the_model_alone_raises_a_named_failure(chat_server, corpus_hits):
     settings = Settings(llm_base_url=chat_server.url, llm_model="scripted")
     chat_server.fail(500)
     with pytest.raises(BackendFailure, match="HTTP 500") as failure:
-        GenerativeBackend(build_chat_model(settings), name="scripted").answer(turn("Is it all or nothing?", corpus_hits))
+        GenerativeBackend(build_chat_model(settings), name="scripted", cooldown=0).answer(turn("Is it all or nothing?", corpus_hits))
     assert failure.value.notice == NOTICE and failure.value.replacement is None
 
 

@@ -75,3 +75,11 @@ def test_other_chat_models_plug_in_by_scheme(monkeypatch, chat_server, embedding
     answer = backend.answer(Turn(question="Is it all or nothing?", standalone="Is it all or nothing?", hits=hits))
     assert answer.answer == "Yes [1]." and answer.citations[0].source == "qa.txt"
     assert chat_server.requests[0]["model"] == "lab-model" and "tools" not in chat_server.requests[0]
+
+
+def test_the_cooldown_is_read_from_PARTNERSHIP_LLM_COOLDOWN_SECONDS(monkeypatch, chat_server):
+    assert Settings().llm_cooldown_seconds == 30.0
+    monkeypatch.setenv("PARTNERSHIP_LLM_COOLDOWN_SECONDS", "2.5")
+    settings = Settings(llm_base_url=chat_server.url, llm_model="scripted")
+    assert settings.llm_cooldown_seconds == 2.5
+    assert build_backend(settings).cooldown == 2.5
