@@ -11,14 +11,16 @@ SCALES = {"hundred": 100, "thousand": 1000}
 MULTIPLES = {"single": 1, "double": 2, "triple": 3}
 
 _WORD = "|".join(sorted([*UNITS, *TENS, *SCALES], key=len, reverse=True))
-_RUN = re.compile(rf"\b(?:{_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_WORD}))*\b", re.IGNORECASE)
+# "three hundred and fifteen", "four-hundred-and-twenty"; but "two and three" are two numbers
+_AND = r"(?:(?:(?<=hundred)|(?<=thousand))[\s-]+and[\s-]+|[\s-]+)"
+_RUN = re.compile(rf"\b(?:{_WORD})(?:{_AND}(?:{_WORD}))*\b", re.IGNORECASE)
 _MULTIPLE_FORM = re.compile(r"\b(single|double|triple)([\s-]+form)", re.IGNORECASE)
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
 def _value(run: str) -> int:
     total = current = 0
-    for word in re.split(r"(?:\s+and\s+|[\s-]+)", run.lower()):
+    for word in re.split(_AND, run.lower(), flags=re.IGNORECASE):
         if word in UNITS:
             current += UNITS[word]
         elif word in TENS:

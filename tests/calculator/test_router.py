@@ -57,6 +57,19 @@ def test_phrasings_are_extracted(question, expected):
     calculate(decision.request)
 
 
+@pytest.mark.parametrize("text,digits", [
+    ("four-hundred-and-twenty children", "420 children"),  # was read as 20 pupils
+    ("Three Hundred And Fifteen pupils", "315 pupils"),
+    ("one thousand and two", "1002"),
+    ("twenty-one", "21"),
+    ("schools two and three", "schools 2 and 3"),  # "and" joins only after hundred or thousand
+])
+def test_numbers_in_words(text, digits):
+    from assistant.calculator.numbers import words_to_digits
+
+    assert words_to_digits(text) == digits
+
+
 @pytest.mark.parametrize("question", [
     "how was the £13.76 worked out?",
     "Where does the £3.36 per pupil come from?",
