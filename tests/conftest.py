@@ -2,14 +2,10 @@
 session-wide data dir, and every test gets its own empty PARTNERSHIP_DATA_DIR."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.config import Settings
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "corpus"
+from tests.support.paths import CORPUS
 
 
 @pytest.fixture(autouse=True)

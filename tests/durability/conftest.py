@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from assistant.config import Settings
 from assistant.store import ChunkStore
 from ingest.pipeline import ingest_paths
+from tests.support.paths import CORPUS, REPO
+from tests.support.servers import free_port
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO / "corpus"
 HOOKED_CLI = Path(__file__).with_name("hooked_cli.py")
 PARTNERSHIP = Path(sys.executable).with_name("partnership")
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -142,12 +138,6 @@ def processes():
             process.wait(timeout=30)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class ChromaServer:
     """A real `chroma run` server process on 127.0.0.1 and a free port, persisting under `path`."""
 
@@ -194,25 +184,3 @@ def chroma_server(tmp_path):
     server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma-server.log").start()
     yield server
     server.stop()
-
-
-def serve_in_thread(app) -> tuple[str, Callable[[], None]]:
-    """Run an ASGI app with uvicorn on an ephemeral 127.0.0.1 port; returns (base URL, stop)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-
-    return f"http://127.0.0.1:{port}", stop

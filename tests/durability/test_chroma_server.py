@@ -11,9 +11,9 @@ from assistant.config import Settings
 from assistant.factory import build_assistant
 from assistant.store import ChunkStore
 from ingest.pipeline import ingest_paths
-from tests.durability.conftest import (
-    PARTNERSHIP, REPO, cli_env, free_port, run_cli, serve_in_thread, snapshot, write_version,
-)
+from tests.durability.conftest import PARTNERSHIP, cli_env, run_cli, snapshot, write_version
+from tests.support.paths import REPO
+from tests.support.servers import free_port, serve_in_thread
 
 QUESTIONS = ["Why is ELP only for one year?", "Are nurseries in or out?", "When do ELP invoices go out?",
              "When must schools sign up to the Hillingdon Learning Partnership?"]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from eval.metrics import fact_found, passage_rank, ranked_sources
 from eval.schema import load_dataset
 from integrations.cli.app import app
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 
 runner = CliRunner()
 FIVE = ["ealing-qa-05-verbatim", "fact-bdsip-ownership", "calc-elp-net-s2-2fe", "decline-croydon-fee",

@@ -9,7 +9,7 @@ import pytest
 
 from eval.metrics import fact_found
 from eval.schema import DEFAULT_DATASET, DatasetError, load_dataset
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 
 ITEMS = load_dataset(DEFAULT_DATASET, corpus_dir=CORPUS)
 TEXTS = {p.name: p.read_text(encoding="utf-8") for p in CORPUS.iterdir() if p.suffix == ".txt"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.config import Settings
+from tests.support.paths import CORPUS, REPO
+from tests.support.servers import free_port as _free_port
 
-REPO = Path(__file__).resolve().parents[2]
 PARTNERSHIP = Path(sys.executable).with_name("partnership")
 
 
@@ -43,12 +43,6 @@ def client(make_client) -> TestClient:
     return make_client()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def free_port() -> Callable[[], int]:
     """free_port() -> a TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -67,7 +61,7 @@ class LiveServer:
         self.env = {
             **inherited,
             "PARTNERSHIP_DATA_DIR": str(data_dir),
-            "PARTNERSHIP_CORPUS_DIR": str(REPO / "corpus"),
+            "PARTNERSHIP_CORPUS_DIR": str(CORPUS),
             "PARTNERSHIP_RATE_LIMIT_PER_MINUTE": "100000",
             "PYTHONUNBUFFERED": "1",
             **env,

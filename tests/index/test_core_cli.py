@@ -7,7 +7,7 @@ import shutil
 from typer.testing import CliRunner
 
 from integrations.cli.app import app
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 
 runner = CliRunner()
 

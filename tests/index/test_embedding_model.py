@@ -21,7 +21,7 @@ from assistant.embeddings import BUNDLED, MODEL_SHA256, directory_sha256, load_e
 from assistant.factory import build_assistant
 from assistant.store import ChunkStore, EmbeddingModelMismatchError
 from ingest.pipeline import ingest_paths
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 from tests.durability.conftest import ChromaServer, cli_env, run_cli, snapshot
 
 QA_SHEET = "ealing-elp-qa-briefings-2017-11.txt"

@@ -11,7 +11,7 @@ from assistant.store import ChunkStore
 from ingest.lock import IngestLockedError, ingest_lock
 from ingest.manifest import Manifest
 from ingest.pipeline import chunk_id, ingest_paths
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 
 SMALL = ["ealing-elp-qa-briefings-2017-11.txt", "hillingdon-hlp-invitation-to-join.txt"]
 

@@ -20,7 +20,7 @@ from ingest.chunking import SLIDE_MAX_CHARS, chunk_pages
 from ingest.loaders import Page, load_pages
 from ingest.metadata import DocMeta, doc_meta_for
 from integrations.cli.app import app
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 from tests.decks import Slide, encrypted_deck, make_deck, old_ppt
 from tests.pdfs import make_pdf
 

@@ -3,8 +3,6 @@ FastAPI service (uvicorn on an ephemeral 127.0.0.1 port), answering with a real 
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,12 +10,12 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-import uvicorn
 from slack_mock import BOT_USER_ID, TEAM_ID, MockSlack, start_mock_slack
 from slack_sdk.signature import SignatureVerifier
 
 from assistant.config import Settings
 from assistant.feedback import FeedbackStore
+from tests.support.servers import serve_in_thread
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"
@@ -32,29 +30,6 @@ def mock_slack(monkeypatch) -> Iterator[MockSlack]:
     yield state
     server.shutdown()
     server.server_close()
-
-
-def serve_in_thread(app) -> tuple[str, Callable[[], None]]:
-    """Run an ASGI app with uvicorn on an ephemeral 127.0.0.1 port; (base URL, stop)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn-slack", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-
-    return f"http://127.0.0.1:{port}", stop
 
 
 @dataclass

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from conftest import BOT_TOKEN, SIGNING_SECRET, serve_in_thread
+from conftest import BOT_TOKEN, SIGNING_SECRET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_mock import BOT_USER_ID, TEAM_ID, MockSlack, buttons, start_mock_slack
@@ -29,6 +29,7 @@ from slack_sdk import WebClient
 
 from assistant.config import Settings
 from assistant.feedback import FeedbackStore
+from tests.support.servers import serve_in_thread
 
 CHANNEL = "C0FUZZ001"
 ANSWER_TIMEOUT = 120
