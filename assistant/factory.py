@@ -1,4 +1,6 @@
-"""Wires the Assistant from Settings: embeddings, store, retriever, answerer, calculator, backend."""
+"""Builds what the adapters use, from Settings: the Assistant (embeddings, store, retriever, answerer,
+backend), a store on its own (ingest, docs, doctor), the feedback store, and background sentence warming.
+Adapters receive built objects; none of them constructs these itself."""
 from __future__ import annotations
 
 from assistant.answering import ExtractiveAnswerer
@@ -7,6 +9,7 @@ from assistant.calculator import answer_for_args
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.embeddings import load_embeddings
+from assistant.feedback import FeedbackStore
 from assistant.glossary import Glossary
 from assistant.models import Answer
 from assistant.retrieval import HybridRetriever, QueryEmbedder
@@ -41,3 +44,19 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
     assistant = Assistant(settings, store, retriever, answerer, backend=backend)
     assistant.warm_up()  # every adapter asks at least once: pay the index build here, not on the first question
     return assistant
+
+
+def build_store(settings: Settings, *, embed: bool = True) -> ChunkStore:
+    """The chunk store alone: with the configured embedding model for ingest and docs, or without one
+    (`embed=False`) for what only counts and reads (doctor)."""
+    return ChunkStore(settings, load_embeddings(settings.embedding_model) if embed else None)
+
+
+def build_feedback(settings: Settings) -> FeedbackStore:
+    return FeedbackStore(settings.feedback_db)
+
+
+def start_warming(assistant: Assistant, settings: Settings) -> None:
+    """Long-running adapters embed every quotable sentence in the background, unless turned off."""
+    if settings.warm_sentences:
+        assistant.warm_sentences_in_background()

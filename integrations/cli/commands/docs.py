@@ -10,11 +10,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def docs(as_json: bool = typer.Option(False, "--json", help="Print the list as JSON.")) -> None:
         """List the indexed documents with their chunk counts."""
-        from assistant.embeddings import load_embeddings
-        from assistant.store import ChunkStore
+        from assistant.factory import build_store
 
         with user_errors():
-            documents = ChunkStore(load_settings(), load_embeddings()).documents_summary()
+            documents = build_store(load_settings()).documents_summary()
         if as_json:
             print_json(documents)
             return

@@ -42,10 +42,10 @@ def check_backend(settings: Settings) -> list[dict]:
 def check_index(settings: Settings) -> list[dict]:
     """The index (documents and chunks) and its marker: what a running `serve` or `slack` compares on every
     question to notice a re-ingest (documents committed, chunks stored), the newest commit and the model."""
-    from assistant.store import ChunkStore
+    from assistant.factory import build_store
 
     try:
-        store = ChunkStore(settings, embeddings=None)  # counting needs no embeddings
+        store = build_store(settings, embed=False)  # counting needs no embeddings
         documents = store.documents_summary()
         committed, stored = store.marker()
         newest, model = store.newest_commit(), store.recorded_model()

@@ -47,13 +47,12 @@ def register(app: typer.Typer) -> None:
 
         Safe to interrupt or kill at any point: the next run finishes the work. One ingest at a time per data dir.
         """
-        from assistant.embeddings import load_embeddings
-        from assistant.store import ChunkStore
+        from assistant.factory import build_store
         from ingest.pipeline import ingest_paths
 
         settings = load_settings()
         with user_errors(), interrupted_cleanly():
-            store = ChunkStore(settings, load_embeddings(settings.embedding_model))
+            store = build_store(settings)
             targets = paths or [settings.corpus_dir]
             if as_json:
                 report = ingest_paths(targets, settings, store, rebuild=rebuild, follow_symlinks=follow_symlinks)
