@@ -1,20 +1,12 @@
 """Files → chunks → index, incrementally and crash-safely.
 
-Order of work, per window of changed files (up to WINDOW_CHUNKS new chunks or WINDOW_FILES files, so
-the model embeds across files and a folder of small files costs a few Chroma writes, not a few per file):
-  1. chunk the files; embed the chunks whose ids are new in one call; upsert them (invisible to queries:
-     not committed yet);
-  2. commit: rewrite the documents' commit records in the store (one write, each record atomic; see
-     assistant/store.py) — queries switch from the old version of each document to the new one here;
-  3. mirror the commits into the manifest file (temp file + fsync + rename);
-  4. delete the chunks that the new versions no longer have.
-
-Chunk ids hash source + position + text, so re-embedding after a crash produces the same ids. On start,
-`_reconcile` compares commit records and index: chunks no record names (an upsert cut short, stale chunks
-whose deletion was cut short) are deleted; a record naming chunks that are gone is dropped, so that file is
-ingested again. Killing ingest at any point therefore converges, on the next run, on exactly the chunks a
-clean ingest produces; and queries meanwhile see the previous or the new version of each document, never a
-mix. A file that fails to load never touches what is already indexed for it.
+Changed files are committed in windows (up to WINDOW_CHUNKS new chunks or WINDOW_FILES files, so the model
+embeds across files and a folder of small files costs a few Chroma writes, not a few per file). Every write
+to the index goes through `IndexWriter`, whose docstring states the crash-safety protocol: new chunks first,
+then the commit records (queries switch versions there), then the manifest mirror, then stale chunks
+deleted; on start, whatever a killed run left is reconciled against the commit records. Chunk ids hash
+source + position + text, so re-embedding after a crash produces the same ids. A file that fails to load
+never touches what is already indexed for it.
 
 One ingest runs at a time per data dir and, when the store is a Chroma server, per store: ingest/lock.py
 holds a lease in the store, renewed while ingest runs; it is checked before every commit, and an ingest
@@ -26,9 +18,6 @@ space half-way through a write also fails *reads* until space is freed (its comp
 write it logged), so stopping early is what keeps the previous index answering. A write that fails anyway
 (ENOSPC, or a Chroma error while the disk is full: another process filled it) becomes the same named
 error. Like a kill, both leave every document at its previous or new version.
-
-The commit records, not manifest.json, are the truth: the manifest is rewritten from them, so a stale or
-lost manifest costs nothing.
 
 An index holds the vectors of one embedding model, recorded in the store: ingesting with another model is
 refused (`ChunkStore.check_model`) until `rebuild` drops the index and recreates it for the current model. A
@@ -153,6 +142,7 @@ class _Pending:
     docs: list[Document]
     ids: list[str]
     existed: bool
+    new_ids: list[str]  # the ids not stored yet: only these are embedded and written
 
     @property
     def source(self) -> str:
@@ -176,24 +166,13 @@ def ingest_paths(
             store.reset()  # the new collection records the current model before any vector is written
             settings.manifest_path.unlink(missing_ok=True)
         store.check_model(adopt_if_empty=True)  # vectors of two models are never mixed in one index
-        store.backfill_parts()  # an index from before chunk parts were stored gets them once
-        store.drop_orphan_parts()
-        Manifest.remove_leftovers(settings.manifest_path)
-        indexed = store.ids_by_source()
-        manifest = _reconcile(Manifest.load(settings.manifest_path), indexed, store)
-        _save(manifest, settings)
+        writer = IndexWriter.open(settings, store, lease)
 
         files, report.failed = discover(paths, follow_symlinks)
-        metadata_cache: dict[Path, dict] = {}
-        keys_by_source: dict[str, set[str]] = {}
-        for key, entry in manifest.files.items():
-            keys_by_source.setdefault(entry.source, set()).add(key)
-        claimed: dict[str, Path] = {}
         pending: list[_Pending] = []
         for path in files:
-            key = str(path.resolve())
             try:
-                item = _prepare(path, key, manifest, keys_by_source, claimed, indexed, settings, metadata_cache)
+                item = writer.prepare(path)
             except IngestError as exc:
                 report.failed.append({"source": path.name, "error": str(exc)})
                 continue
@@ -202,19 +181,18 @@ def ingest_paths(
             else:
                 pending.append(item)
 
-        new_ids = {item.key: [i for i in item.ids if i not in indexed.get(item.source, set())] for item in pending}
         if progress:
-            progress.start(sum(len(v) for v in new_ids.values()))
-        for window in _windows(pending, new_ids):
-            _ensure_space(settings, sum(len(new_ids[item.key]) for item in window))
-            _commit_window(window, new_ids, manifest, keys_by_source, indexed, store, settings, progress, lease)
+            progress.start(sum(len(item.new_ids) for item in pending))
+        for window in _windows(pending):
+            _ensure_space(settings, sum(len(item.new_ids) for item in window))
+            writer.commit(window, progress)
             for item in window:
                 if item.existed:
                     report.updated += 1
                 else:
                     report.added += 1
 
-        report.removed = _remove_missing(manifest, store, settings, lease)
+        report.removed = writer.remove_missing()
         report.chunks = store.raw_count()
     return report
 
@@ -259,80 +237,12 @@ def _ensure_space(settings: Settings, new_chunks: int) -> None:
                                   "stopped before writing)")
 
 
-def _save(manifest: Manifest, settings: Settings) -> None:
-    try:
-        manifest.save(settings.manifest_path)
-    except OSError as exc:  # a failed write names no file; this one we know
-        if exc.errno == errno.ENOSPC:
-            raise DiskFullError(f"the manifest {settings.manifest_path}") from exc
-        raise
-
-
-def _reconcile(mirror: Manifest, indexed: dict[str, set[str]], store: ChunkStore) -> Manifest:
-    """Bring index and commit records back in line after a crash; return the manifest they describe.
-
-    `indexed` (every chunk id by source) is updated in place.
-    """
-    records = store.committed()
-    if not records and mirror.files:
-        records = _adopt_manifest(mirror, indexed, store)  # an index written before commit records existed
-    broken = {s for s, r in records.items() if not set(r.chunk_ids) <= indexed.get(s, set())}
-    store.uncommit(broken)
-    for source, ids in list(indexed.items()):
-        if source in broken:
-            continue  # not visible any more; its file is re-ingested and reuses what is left
-        committed = set(records[source].chunk_ids) if source in records else set()
-        if ids - committed:
-            store.delete(ids - committed)
-            indexed[source] = ids & committed
-        if not indexed[source]:
-            del indexed[source]
-    return Manifest({
-        r.path: FileEntry(source=s, sha256=r.sha256, chunk_ids=list(r.chunk_ids))
-        for s, r in records.items() if s not in broken
-    })
-
-
-def _adopt_manifest(mirror: Manifest, indexed: dict[str, set[str]], store: ChunkStore) -> dict:
-    for key, entry in mirror.files.items():
-        if set(entry.chunk_ids) <= indexed.get(entry.source, set()):
-            store.commit(entry.source, entry.chunk_ids, entry.sha256, key)
-    return store.committed()
-
-
-def _prepare(path, key, manifest, keys_by_source, claimed, indexed, settings, metadata_cache) -> _Pending | None:
-    size = path.stat().st_size
-    limit = int(settings.max_file_mb * 1024 * 1024)
-    if size > limit:
-        raise IngestError(f"file is larger than the {settings.max_file_mb:g} MB limit ({size / 1024 / 1024:.1f} MB)")
-    sha = file_sha256(path)
-    entry = manifest.files.get(key)
-    if entry and entry.sha256 == sha:
-        claimed[entry.source] = path
-        return None
-    folder = path.parent.resolve()
-    if folder not in metadata_cache:
-        metadata_cache[folder] = load_corpus_metadata(folder)
-    meta = doc_meta_for(path, metadata_cache[folder])
-    clash = next((k for k in keys_by_source.get(meta.source, ()) if k != key and Path(k).exists()), None)
-    if clash:
-        raise IngestError(f"another file with the same name is already indexed from {clash}; rename one of them")
-    if meta.source in claimed:
-        raise IngestError(f"another file with the same name is in this ingest ({claimed[meta.source]}); rename one of them")
-    docs = chunk_pages(load_pages(path, max_bytes=limit), meta)
-    if not docs:
-        raise IngestError("no text to index")
-    claimed[meta.source] = path
-    ids = [chunk_id(meta.source, d.metadata["chunk_index"], d.page_content) for d in docs]
-    return _Pending(path, key, sha, docs, ids, existed=entry is not None or meta.source in indexed)
-
-
-def _windows(pending: list[_Pending], new_ids: dict[str, list[str]]):
+def _windows(pending: list[_Pending]) -> Iterator[list[_Pending]]:
     window: list[_Pending] = []
     size = 0
     for item in pending:
         window.append(item)
-        size += len(new_ids[item.key])
+        size += len(item.new_ids)
         if size >= WINDOW_CHUNKS or len(window) >= WINDOW_FILES:
             yield window
             window, size = [], 0
@@ -340,42 +250,155 @@ def _windows(pending: list[_Pending], new_ids: dict[str, list[str]]):
         yield window
 
 
-def _commit_window(window, new_ids, manifest, keys_by_source, indexed, store: ChunkStore, settings, progress,
-                   lease: LocalOnly | StoreLease) -> None:
-    wanted = {i for item in window for i in new_ids[item.key]}
-    fresh = [(i, d) for item in window for i, d in zip(item.ids, item.docs) if i in wanted]
-    vectors: list[list[float]] = []
-    for start in range(0, len(fresh), EMBED_STEP):
-        part = fresh[start : start + EMBED_STEP]
-        vectors += store.embed([d.page_content for _, d in part])
-        if progress:
-            progress.advance(len(part))
-    if fresh:
-        store.upsert([i for i, _ in fresh], [d for _, d in fresh], vectors=vectors)
-    lease.check()  # an ingest that lost its lease must not commit over the one that took it
-    # queries switch to the new versions here
-    store.commit_many([(item.source, item.ids, item.sha, item.key) for item in window])
-    stale: set[str] = set()
-    for item in window:
-        for key in keys_by_source.get(item.source, set()) - {item.key}:
-            manifest.files.pop(key, None)  # the same document moved: its old path must not delete its chunks later
-        keys_by_source[item.source] = {item.key}
-        manifest.files[item.key] = FileEntry(source=item.source, sha256=item.sha, chunk_ids=item.ids)
-        stale |= indexed.get(item.source, set()) - set(item.ids)
-        indexed[item.source] = set(item.ids)
-    _save(manifest, settings)
-    store.delete(stale)
+class IndexWriter:
+    """The one owner of ingest's state, and the only code that writes the index. The protocol:
 
+    1. Open (`open`): drop leftovers of a killed run — chunks no commit record names (an upsert cut short,
+       stale chunks whose deletion was cut short) are deleted; a record naming chunks that are gone is
+       dropped, so its file is ingested again. Then mirror the records into the manifest.
+    2. Per window of files (`commit`): upsert the new chunks (invisible: not committed yet); check the lease;
+       rewrite the documents' commit records in one write (queries switch versions here); mirror them into
+       the manifest (temp file + fsync + rename); only then delete the chunks the new versions dropped.
+    3. Per removed file (`remove_missing`): check the lease; uncommit it (hidden); delete its chunks; mirror.
 
-def _remove_missing(manifest: Manifest, store: ChunkStore, settings: Settings, lease: LocalOnly | StoreLease) -> int:
-    removed = 0
-    for key, entry in list(manifest.files.items()):
-        if Path(key).exists():
-            continue
-        lease.check()
-        store.uncommit([entry.source])  # hidden from queries before its chunks go
-        store.delete(entry.chunk_ids)
-        del manifest.files[key]
-        _save(manifest, settings)
-        removed += 1
-    return removed
+    So a kill at any point leaves every document at its previous or new version, and the next open
+    converges on exactly a clean build. The commit records are the truth; the manifest is a mirror.
+
+    State: `manifest` (the mirror), `indexed` (every stored chunk id by source, committed or not),
+    `_keys_by_source` (file paths indexed under each source name), `_claimed` (source name → file in this
+    run), `_metadata` (corpus metadata by folder).
+
+    Args:
+        settings: paths and limits (manifest path, max file size).
+        store: the index.
+        lease: checked before every commit and removal; an ingest that lost it stops there.
+    """
+
+    def __init__(self, settings: Settings, store: ChunkStore, lease: LocalOnly | StoreLease):
+        self.settings, self.store, self.lease = settings, store, lease
+        self.manifest = Manifest()
+        self.indexed: dict[str, set[str]] = {}
+        self._keys_by_source: dict[str, set[str]] = {}
+        self._claimed: dict[str, Path] = {}
+        self._metadata: dict[Path, dict] = {}
+
+    @classmethod
+    def open(cls, settings: Settings, store: ChunkStore, lease: LocalOnly | StoreLease) -> IndexWriter:
+        """A writer over an index brought back in line after any crash (protocol step 1)."""
+        writer = cls(settings, store, lease)
+        writer._reconcile()
+        return writer
+
+    def _reconcile(self) -> None:
+        store = self.store
+        store.backfill_parts()  # an index from before chunk parts were stored gets them once
+        store.drop_orphan_parts()
+        Manifest.remove_leftovers(self.settings.manifest_path)
+        self.indexed = indexed = store.ids_by_source()
+        records = store.committed()
+        mirror = Manifest.load(self.settings.manifest_path)
+        if not records and mirror.files:
+            records = self._adopt(mirror)  # an index written before commit records existed
+        broken = {s for s, r in records.items() if not set(r.chunk_ids) <= indexed.get(s, set())}
+        store.uncommit(broken)
+        for source, ids in list(indexed.items()):
+            if source in broken:
+                continue  # not visible any more; its file is re-ingested and reuses what is left
+            committed = set(records[source].chunk_ids) if source in records else set()
+            if ids - committed:
+                store.delete(ids - committed)
+                indexed[source] = ids & committed
+            if not indexed[source]:
+                del indexed[source]
+        self.manifest = Manifest({
+            r.path: FileEntry(source=s, sha256=r.sha256, chunk_ids=list(r.chunk_ids))
+            for s, r in records.items() if s not in broken
+        })
+        for key, entry in self.manifest.files.items():
+            self._keys_by_source.setdefault(entry.source, set()).add(key)
+        self._save()
+
+    def _adopt(self, mirror: Manifest) -> dict:
+        for key, entry in mirror.files.items():
+            if set(entry.chunk_ids) <= self.indexed.get(entry.source, set()):
+                self.store.commit(entry.source, entry.chunk_ids, entry.sha256, key)
+        return self.store.committed()
+
+    def prepare(self, path: Path) -> _Pending | None:
+        """Chunk `path` if it changed since its commit (None if not). Raises IngestError for an unusable file
+        or a source name another file already has; nothing is written."""
+        key = str(path.resolve())
+        size = path.stat().st_size
+        limit = int(self.settings.max_file_mb * 1024 * 1024)
+        if size > limit:
+            raise IngestError(f"file is larger than the {self.settings.max_file_mb:g} MB limit ({size / 1024 / 1024:.1f} MB)")
+        sha = file_sha256(path)
+        entry = self.manifest.files.get(key)
+        if entry and entry.sha256 == sha:
+            self._claimed[entry.source] = path
+            return None
+        folder = path.parent.resolve()
+        if folder not in self._metadata:
+            self._metadata[folder] = load_corpus_metadata(folder)
+        meta = doc_meta_for(path, self._metadata[folder])
+        clash = next((k for k in self._keys_by_source.get(meta.source, ()) if k != key and Path(k).exists()), None)
+        if clash:
+            raise IngestError(f"another file with the same name is already indexed from {clash}; rename one of them")
+        if meta.source in self._claimed:
+            raise IngestError(f"another file with the same name is in this ingest ({self._claimed[meta.source]}); rename one of them")
+        docs = chunk_pages(load_pages(path, max_bytes=limit), meta)
+        if not docs:
+            raise IngestError("no text to index")
+        self._claimed[meta.source] = path
+        ids = [chunk_id(meta.source, d.metadata["chunk_index"], d.page_content) for d in docs]
+        stored = self.indexed.get(meta.source, set())
+        return _Pending(path, key, sha, docs, ids, existed=entry is not None or meta.source in self.indexed,
+                        new_ids=[i for i in ids if i not in stored])
+
+    def commit(self, window: list[_Pending], progress: Progress | None = None) -> None:
+        """Protocol step 2 for `window`: embed and upsert, check the lease, commit, mirror, delete stale."""
+        store = self.store
+        wanted = {i for item in window for i in item.new_ids}
+        fresh = [(i, d) for item in window for i, d in zip(item.ids, item.docs) if i in wanted]
+        vectors: list[list[float]] = []
+        for start in range(0, len(fresh), EMBED_STEP):
+            part = fresh[start : start + EMBED_STEP]
+            vectors += store.embed([d.page_content for _, d in part])
+            if progress:
+                progress.advance(len(part))
+        if fresh:
+            store.upsert([i for i, _ in fresh], [d for _, d in fresh], vectors=vectors)
+        self.lease.check()  # an ingest that lost its lease must not commit over the one that took it
+        store.commit_many([(item.source, item.ids, item.sha, item.key) for item in window])
+        stale: set[str] = set()
+        for item in window:
+            for key in self._keys_by_source.get(item.source, set()) - {item.key}:
+                self.manifest.files.pop(key, None)  # the same document moved: its old path must not delete its chunks later
+            self._keys_by_source[item.source] = {item.key}
+            self.manifest.files[item.key] = FileEntry(source=item.source, sha256=item.sha, chunk_ids=item.ids)
+            stale |= self.indexed.get(item.source, set()) - set(item.ids)
+            self.indexed[item.source] = set(item.ids)
+        self._save()
+        store.delete(stale)
+
+    def remove_missing(self) -> int:
+        """Protocol step 3: remove every committed file that no longer exists; returns how many."""
+        removed = 0
+        for key, entry in list(self.manifest.files.items()):
+            if Path(key).exists():
+                continue
+            self.lease.check()
+            self.store.uncommit([entry.source])  # hidden from queries before its chunks go
+            self.store.delete(entry.chunk_ids)
+            del self.manifest.files[key]
+            self._save()
+            removed += 1
+        return removed
+
+    def _save(self) -> None:
+        try:
+            self.manifest.save(self.settings.manifest_path)
+        except OSError as exc:  # a failed write names no file; this one we know
+            if exc.errno == errno.ENOSPC:
+                raise DiskFullError(f"the manifest {self.settings.manifest_path}") from exc
+            raise
