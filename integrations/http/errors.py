@@ -16,8 +16,8 @@ from assistant.errors import (
     StoreUnavailableError,
 )
 from assistant.feedback import FeedbackError
+from assistant.partnerships import UnknownPartnership
 from integrations.http.middleware import INTERNAL_ERROR
-from integrations.http.partnerships import UnknownPartnership
 
 log = logging.getLogger("partnership.http")
 

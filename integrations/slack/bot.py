@@ -16,7 +16,8 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import AssistantError, IndexEmptyError, QuestionError, StoreUnavailableError
 from assistant.feedback import FeedbackStore
-from assistant.models import Answer, Message
+from assistant.models import Answer, Filters, Message
+from assistant.partnerships import resolve_partnership
 from integrations.slack.blocks import answer_blocks, answer_text, escape, notice_blocks
 from integrations.slack.dedupe import EventDeduplicator
 from integrations.slack.ratelimit import UserRateLimiter
@@ -78,13 +79,17 @@ class SlackBot:
     dedupe: EventDeduplicator = field(default_factory=EventDeduplicator)
     answers: AnswerMemory = field(default_factory=AnswerMemory)
 
-    def answer(self, question: str, history: list[Message] | None = None, request: CalcRequest | None = None) -> Answer | str:
-        """The Assistant's answer (the calculator's for `request`), or a user-facing (already escaped) reason
-        why there is none."""
+    def answer(self, question: str, history: list[Message] | None = None, request: CalcRequest | None = None,
+               partnership: str | None = None) -> Answer | str:
+        """The Assistant's answer (the calculator's for `request`; only `partnership`'s documents when given),
+        or a user-facing (already escaped) reason why there is none, e.g. an unknown partnership."""
         try:
             if request is not None:
                 return self.assistant.calculate(request)
-            return self.assistant.ask(question, history or [])
+            filters = None
+            if partnership is not None:
+                filters = Filters(partnership=resolve_partnership(partnership, self.assistant.documents()))
+            return self.assistant.ask(question, history or [], filters=filters)
         except IndexEmptyError:
             return "The partnership documents haven't been indexed yet, so I can't answer. An admin needs to run `partnership ingest`."
         except StoreUnavailableError as exc:
@@ -96,9 +101,10 @@ class SlackBot:
             return "Sorry, something went wrong while answering. Please try again in a moment."
 
     def reply(self, question: str, history: list[Message] | None = None, *, private: bool = False,
-              asked_by: str | None = None, request: CalcRequest | None = None) -> Reply:
+              asked_by: str | None = None, request: CalcRequest | None = None,
+              partnership: str | None = None) -> Reply:
         """Answer `question` (or calculate `request`) and lay it out; `private` adds the Share button."""
-        result = self.answer(question, history, request)
+        result = self.answer(question, history, request, partnership)
         if isinstance(result, str):
             return Reply(text=result, blocks=notice_blocks(result))
         return self.layout(Asked(question, result), private=private, asked_by=asked_by)

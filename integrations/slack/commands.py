@@ -1,4 +1,4 @@
-"""The `/partnership` slash command: `ask <question>`, `calc <description or flags>`, `help`.
+"""The `/partnership` slash command: `ask [--partnership NAME] <question>`, `calc <description or flags>`, `help`.
 
 `calc` with flags builds the calculator request from them directly (as the CLI does); a description in
 words is a question like any other.
@@ -26,12 +26,24 @@ COMMAND = "/partnership"
 USAGE = "Usage: `/partnership ask <question>`, `/partnership calc <description>` or `/partnership help`."
 FLAG = re.compile(r"--?([a-z][a-z_-]*)(?:[= ]+(\"[^\"]*\"|'[^']*'|[^\s-][^\s]*))?", re.I)
 
+# `ask --partnership ealing <question>`: the name is one word, or quoted ("Ealing Learning Partnership").
+ASK_PARTNERSHIP = re.compile(r"--partnership(?:=|\s+)(?:\"([^\"]*)\"|'([^']*)'|(\S+))\s*(.*)", re.I | re.S)
 OPTIONS = ("partnership", "phase", "pupils", "fe", "scenario", "members", "schools", "pool")
 SWITCHES = {"maintained": ("maintained", True), "academy": ("maintained", False), "derive": ("derive", True)}
 
 
 class CalcFlagsError(ValueError):
     """Flags the calculator cannot use; the message (mrkdwn-safe) says which and what is accepted."""
+
+
+def ask_partnership(text: str) -> tuple[str | None, str]:
+    """(partnership, question) from `ask`'s text: `--partnership ealing how are fees set?` → ("ealing",
+    "how are fees set?"); (None, text) without the flag. The name is resolved by the bot."""
+    match = ASK_PARTNERSHIP.fullmatch(text.strip())
+    if match is None:
+        return None, text
+    name = next(g for g in match.groups()[:3] if g is not None)
+    return name, match.group(4).strip()
 
 
 def calc_request(text: str) -> CalcRequest | None:
@@ -87,11 +99,17 @@ def register(app: App, bot: SlackBot) -> None:
         if wait is not None:
             ack(text=bot.limiter.message(wait), response_type="ephemeral")
             return
+        partnership, question = ask_partnership(rest) if sub == "ask" else (None, rest)
+        if not question:
+            ack(text="Please add a question after the partnership, e.g. "
+                     "`/partnership ask --partnership ealing what does the subscription cover?`.",
+                response_type="ephemeral")
+            return
         try:
             request = calc_request(rest) if sub == "calc" else None
         except CalcFlagsError as exc:
             ack(text=str(exc), response_type="ephemeral")
             return
         ack()  # within Slack's 3 seconds; the answer follows through response_url
-        reply = bot.reply(rest, private=True, request=request)
+        reply = bot.reply(question, private=True, request=request, partnership=partnership)
         respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)

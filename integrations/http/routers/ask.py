@@ -4,8 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from assistant.models import Answer, Filters
+from assistant.partnerships import resolve_partnership
 from integrations.http.deps import AssistantDep, ClientDep
-from integrations.http.partnerships import names_in, resolve
 from integrations.http.schemas import ERROR_RESPONSES, AskRequest
 
 router = APIRouter(tags=["ask"], responses=ERROR_RESPONSES)
@@ -19,5 +19,5 @@ def ask(body: AskRequest, assistant: AssistantDep, _client: ClientDep) -> Answer
     """
     filters = None
     if body.partnership is not None:
-        filters = Filters(partnership=resolve(body.partnership, names_in(assistant.documents())))
+        filters = Filters(partnership=resolve_partnership(body.partnership, assistant.documents()))
     return assistant.ask(body.question, history=body.history, filters=filters)
