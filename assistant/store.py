@@ -232,17 +232,6 @@ class ChunkStore:
             self.parts.delete(ids=orphans[start : start + 500])
         return len(orphans)
 
-    def backfill_parts(self) -> int:
-        """Give the parts collection the parts of every stored chunk when it has none (an index built before
-        parts existed); returns how many chunks were done."""
-        if self.parts.count() or not self.collection.count():
-            return 0
-        got = self.collection.get(include=["documents", "metadatas"])
-        docs = [Document(page_content=t or "", metadata=dict(m or {})) for t, m in zip(got["documents"], got["metadatas"])]
-        for start in range(0, len(docs), UPSERT_BATCH):
-            self.upsert_parts(got["ids"][start:start + UPSERT_BATCH], docs[start:start + UPSERT_BATCH])
-        return len(docs)
-
     def commit(self, source: str, chunk_ids: Sequence[str], sha256: str, path: str) -> None:
         """Make `chunk_ids` the visible version of `source` (one atomic record write)."""
         self.commit_many([(source, chunk_ids, sha256, path)])

@@ -291,14 +291,10 @@ class IndexWriter:
 
     def _reconcile(self) -> None:
         store = self.store
-        store.backfill_parts()  # an index from before chunk parts were stored gets them once
         store.drop_orphan_parts()
         Manifest.remove_leftovers(self.settings.manifest_path)
         self.indexed = indexed = store.ids_by_source()
         records = store.committed()
-        mirror = Manifest.load(self.settings.manifest_path)
-        if not records and mirror.files:
-            records = self._adopt(mirror)  # an index written before commit records existed
         broken = {s for s, r in records.items() if not set(r.chunk_ids) <= indexed.get(s, set())}
         store.uncommit(broken)
         for source, ids in list(indexed.items()):
@@ -317,12 +313,6 @@ class IndexWriter:
         for key, entry in self.manifest.files.items():
             self._keys_by_source.setdefault(entry.source, set()).add(key)
         self._save()
-
-    def _adopt(self, mirror: Manifest) -> dict:
-        for key, entry in mirror.files.items():
-            if set(entry.chunk_ids) <= self.indexed.get(entry.source, set()):
-                self.store.commit(entry.source, entry.chunk_ids, entry.sha256, key)
-        return self.store.committed()
 
     def prepare(self, path: Path) -> _Pending | None:
         """Chunk `path` if it changed since its commit (None if not). Raises IngestError for an unusable file

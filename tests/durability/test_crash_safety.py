@@ -112,20 +112,3 @@ def test_ctrl_c_mid_ingest_is_a_message_and_the_next_run_finishes(tmp_path, embe
     assert_equals_clean_build(snapshot(settings, embeddings), references[1], settings)
 
 
-def test_an_index_from_before_commit_records_is_adopted_without_re_embedding(tmp_path, embeddings, references, monkeypatch):
-    from assistant.store import ChunkStore
-    from ingest.pipeline import ingest_paths
-
-    folder = write_version(tmp_path / "docs", 1)
-    settings = Settings(data_dir=tmp_path / "data")
-    store = ChunkStore(settings, embeddings)
-    ingest_paths([folder], settings, store)
-    store.client.delete_collection(f"{settings.collection}-commits")  # as an index written by an older version
-    store = ChunkStore(settings, embeddings)
-    assert store.all_chunks() == [] and store.count() == 0  # nothing committed: queries see nothing yet
-    upserted: list[str] = []
-    real_upsert = ChunkStore.upsert
-    monkeypatch.setattr(ChunkStore, "upsert", lambda self, ids, docs, **kw: upserted.extend(ids) or real_upsert(self, ids, docs, **kw))
-    report = ingest_paths([folder], settings, store)
-    assert report.unchanged == 3 and upserted == []
-    assert_equals_clean_build(snapshot(settings, embeddings), references[1], settings)
