@@ -49,6 +49,7 @@ def create_app(
     assistant: Assistant | None = None,
     *,
     extra_routers: Sequence[APIRouter] = (),
+    body_limits: dict[str, int] | None = None,
     builder: Callable[[Settings], Assistant] | None = _default_builder,
 ) -> FastAPI:
     """Build the HTTP app.
@@ -61,6 +62,7 @@ def create_app(
             adapters with their own authentication (the Slack events endpoint verifies signatures).
             They reach the shared objects through `request.app.state.assistant`, `.settings` and
             `.feedback` (the FeedbackStore, created on first use).
+        body_limits: a larger body limit in bytes for some paths (`/slack/events` carries long messages).
         builder: how to build the Assistant when none is given.
     """
     settings = settings or Settings()
@@ -93,7 +95,7 @@ def create_app(
     app.state.limiter = SlidingWindowLimiter(settings.rate_limit_per_minute)
 
     # Added last = outermost: the request id exists before the size check can refuse a body.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, path_limits=body_limits)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
 

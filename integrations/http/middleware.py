@@ -90,17 +90,19 @@ class BodySizeLimitMiddleware:
     Content-Length or streams a chunked body is caught too.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: dict[str, int] | None = None):
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})  # routes mounted by the launcher with their own limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.path_limits.get(scope.get("path", ""), self.default_max_bytes)
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._too_large(scope, send, max_bytes)
             return
         if declared is None and _header(scope, b"transfer-encoding") is None:
             await self.app(scope, receive, send)  # no body
@@ -113,8 +115,8 @@ class BodySizeLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(scope, send)
+            if size > max_bytes:
+                await self._too_large(scope, send, max_bytes)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -130,7 +132,7 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send, max_bytes: int) -> None:
         request_id = scope.get("state", {}).get("request_id")
-        limit_kb = self.max_bytes // 1024
+        limit_kb = max_bytes // 1024
         await send_json(send, 413, {"error": f"The request body is larger than {limit_kb} KB.", "request_id": request_id})

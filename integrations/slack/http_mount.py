@@ -24,6 +24,14 @@ from integrations.slack.payloads import MalformedPayload, bolt_request
 log = logging.getLogger("partnership.slack")
 
 EVENTS_PATH = "/slack/events"
+# Slack sends messages of up to 40,000 characters, and an event carries the text twice (text and blocks):
+# the API's 64 KB would refuse a long mention, Slack would retry, and nobody would get the "too long" reply.
+EVENTS_MAX_BYTES = 1024 * 1024
+
+
+def body_limits() -> dict[str, int]:
+    """The body limit the HTTP app should apply to the events route (`create_app(body_limits=...)`)."""
+    return {EVENTS_PATH: EVENTS_MAX_BYTES}
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, headers: dict) -> bool:

@@ -104,14 +104,14 @@ class SlackEndpoint:
 def slack_endpoint(mock_slack) -> Iterator[Callable[..., SlackEndpoint]]:
     """Factory: the HTTP service with the Slack router, for a given Assistant and Settings overrides."""
     from integrations.http.app import create_app
-    from integrations.slack.http_mount import slack_router
+    from integrations.slack.http_mount import body_limits, slack_router
 
     stops: list[Callable[[], None]] = []
 
     def make(assistant, **overrides) -> SlackEndpoint:
         settings = Settings(**overrides)  # the per-test PARTNERSHIP_DATA_DIR: a fresh feedback database
         router = slack_router(token=BOT_TOKEN, signing_secret=SIGNING_SECRET)
-        app = create_app(settings, assistant, extra_routers=[router], builder=None)
+        app = create_app(settings, assistant, extra_routers=[router], body_limits=body_limits(), builder=None)
         base, stop = serve_in_thread(app)
         stops.append(stop)
         return SlackEndpoint(url=f"{base}/slack/events", mock=mock_slack, settings=settings)

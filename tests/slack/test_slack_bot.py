@@ -261,3 +261,12 @@ def test_declined_answer_lists_closest_sources_and_api_keys_do_not_block_slack(s
     text = block_text(post["blocks"])
     assert "I can't answer that from the partnership documents" in text
     assert "*Closest sources*\n[1] " in text
+
+
+def test_a_mention_of_slacks_full_length_is_told_it_is_too_long_not_refused_413(slack):
+    # Slack allows 40,000 characters; as JSON (non-ASCII escaped, the text often twice) that is well over
+    # the API's 64 KB body limit, which the events route must not apply.
+    message, response = slack.mention("é" * 39_000)
+    assert response.status_code == 200, response.text
+    reply = slack.mock.wait_for("chat.postMessage", timeout=ASK_TIMEOUT)[0]
+    assert reply["thread_ts"] == message["ts"] and "characters long; the limit is 2,000" in reply["text"]

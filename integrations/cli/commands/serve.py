@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from integrations.http.app import create_app
+        from integrations.slack.http_mount import body_limits as slack_body_limits
 
         settings = load_settings()
         secured = bool(settings.api_key_list)
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
         if extra:
             console.print(f"Slack events: http://{shown}:{port}/slack/events", highlight=False)
         # Our RequestIdMiddleware writes the access log (with request ids), so uvicorn's is off.
-        app = create_app(settings, extra_routers=extra)
+        app = create_app(settings, extra_routers=extra, body_limits=slack_body_limits() if extra else None)
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
