@@ -29,8 +29,9 @@ def build_into_state(app, builder) -> None:
     try:
         app.state.assistant = builder(app.state.settings)
         app.state.assistant_error = None
-        if app.state.settings.warm_sentences:
-            app.state.assistant.warm_sentences_in_background()
+        from assistant.factory import start_warming
+
+        start_warming(app.state.assistant, app.state.settings)
     except AssistantError as exc:  # e.g. the Chroma server is down: serve 503s, retry later
         log.error("the assistant could not start: %s", exc)
         app.state.assistant_error = str(exc)
@@ -56,7 +57,9 @@ def get_feedback_store(request: Request) -> FeedbackStore:
     state = request.app.state
     with _build_lock:
         if state.feedback is None:
-            state.feedback = FeedbackStore(state.settings.feedback_db)
+            from assistant.factory import build_feedback
+
+            state.feedback = build_feedback(state.settings)
     return state.feedback
 
 

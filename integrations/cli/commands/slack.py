@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         from slack_bolt.error import BoltError
         from slack_sdk.errors import SlackApiError, SlackClientError
 
-        from assistant.factory import build_assistant
+        from assistant.factory import build_assistant, start_warming
         from integrations.slack.app import web_client
         from integrations.slack.socket import SlackConfigError, socket_mode_handler, socket_tokens
 
@@ -36,8 +36,7 @@ def register(app: typer.Typer) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         with user_errors():
             assistant = build_assistant(settings)
-        if settings.warm_sentences:
-            assistant.warm_sentences_in_background()
+        start_warming(assistant, settings)
         if not assistant.is_ready():
             err_console.print("[yellow]Warning:[/] the index is empty; the bot will say so until you run "
                               "`partnership ingest`.", highlight=False)
