@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -85,15 +87,37 @@ def test_a_data_dir_that_cannot_be_written_fails(tmp_path, monkeypatch):
     assert not check["ok"] and check["detail"].startswith(f"no: {blocker}: ")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
-def test_a_read_only_data_dir_fails(tmp_path):
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    data_dir.chmod(0o500)
+def _as_nobody(check, settings: Settings) -> dict:
+    """Run `check(settings)` in a forked child that has dropped root (root writes to read-only folders,
+    and CI runs as root)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to nobody, check, report, leave without running pytest's exit handlers
+        try:
+            os.close(read)
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(write, json.dumps(check(settings)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        out = pipe.read()
+    os.waitpid(pid, 0)
+    return json.loads(out)
+
+
+def test_a_read_only_data_dir_fails():
+    base = Path(tempfile.mkdtemp())
     try:
-        check = check_data_dir(Settings(data_dir=data_dir))
+        base.chmod(0o755)
+        data_dir = base / "data"
+        data_dir.mkdir()
+        data_dir.chmod(0o555)
+        settings = Settings(data_dir=data_dir)
+        check = _as_nobody(check_data_dir, settings) if os.geteuid() == 0 else check_data_dir(settings)
     finally:
-        data_dir.chmod(0o700)
+        shutil.rmtree(base, ignore_errors=True)
     assert not check["ok"] and check["detail"] == f"no: {data_dir}: Permission denied"
 
 
