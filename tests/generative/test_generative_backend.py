@@ -19,7 +19,7 @@ from assistant.config import Settings
 from assistant.generative import NOTICE, GenerativeBackend, build_chat_model
 from assistant.models import Message
 from assistant.retrieval import QueryEmbedder
-from tests.conftest import CORPUS
+from tests.support.paths import CORPUS
 from tests.generative.scripted_server import contexts, first_sentence
 
 QA_FILE = "ealing-elp-qa-briefings-2017-11.txt"
