@@ -391,10 +391,9 @@ def socket_service(assistant, tmp_path_factory) -> Iterator[SocketService]:
     mock, server = start_mock_slack()
     socket_mode = MockSocketMode()
     mock.socket_url = socket_mode.url
-    settings_ = Settings(data_dir=tmp_path_factory.mktemp("fuzz-socket") / "data", slack_rate_limit_per_minute=10_000)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SLACK_API_URL", mock.url)
-        handler = socket_mode_handler(assistant, settings_, bot_token=BOT_TOKEN, app_token="xapp-1-A0-1-fuzz")
+    settings_ = Settings(data_dir=tmp_path_factory.mktemp("fuzz-socket") / "data", slack_rate_limit_per_minute=10_000,
+                         slack_api_url=mock.url)  # Settings is where the API URL is read, not the environment
+    handler = socket_mode_handler(assistant, settings_, bot_token=BOT_TOKEN, app_token="xapp-1-A0-1-fuzz")
     handler.connect()
     socket_mode.wait_connected()
     yield SocketService(socket=socket_mode, mock=mock, feedback=FeedbackStore(settings_.feedback_db))
