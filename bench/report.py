@@ -18,7 +18,7 @@ from bench.schema import validate
 from bench.stats import ratio
 
 PACKAGES = ("torch", "sentence-transformers", "transformers", "chromadb", "langchain", "langchain-core",
-            "langchain-chroma", "langchain-huggingface", "rank-bm25", "fastapi", "uvicorn", "httpx", "numpy")
+            "langchain-chroma", "langchain-huggingface", "bm25s", "fastapi", "uvicorn", "httpx", "numpy")
 
 
 def machine_info(load_start: tuple[float, ...]) -> dict:
