@@ -173,6 +173,10 @@ class ExtractiveAnswerer:
         """
         ranked = self.candidates(question, hits)
         on_topic = [c for c in ranked[:8] if c.covers_focus or c.similarity >= ON_TOPIC]
+        if asks_quantity(question):
+            # "How many…?", "what's their day rate?": a sentence without any quantity does not answer it,
+            # however close its topic (a board member's row is not the school's results).
+            on_topic = [c for c in on_topic if gives_quantity(c.unit)]
         if not on_topic:
             return None
         best = on_topic[0]
@@ -226,6 +230,25 @@ ANSWER_TYPES = [  # (what the question asks for, what a sentence that gives it c
     (re.compile(r"\bhow much\b|\b(cost|costs|pay|charge|charges|fee|fees|price)\b", re.I), re.compile(r"£\d|\d+p\b")),
     (re.compile(r"\bhow many\b|\bwhat (share|percentage|proportion)\b", re.I), re.compile(r"\d")),
 ]
+
+
+QUANTITY_ASKED = re.compile(
+    r"\bhow (much|many)\b|\bwhat (share|percentage|proportion|number)\b"
+    r"|\bwhat(?:'s|s| is| are| was| were)\s+(?:the\s+|their\s+|its\s+|our\s+)?(?:[\w'’-]+\s+){0,3}"
+    r"(?:fee|fees|charge|charges|cost|costs|price|prices|rate|rates|total|turnover|budget)\b",
+    re.I,
+)
+NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
+                r"|thousand|million|dozen|half|quarter|third|all|every|none|no one|majority|most|free")
+GIVES_QUANTITY = re.compile(rf"\d|£|%|\b({NUMBER_WORDS})\b", re.I)
+
+
+def asks_quantity(question: str) -> bool:
+    return bool(QUANTITY_ASKED.search(question))
+
+
+def gives_quantity(unit: str) -> bool:
+    return bool(GIVES_QUANTITY.search(unit))
 
 
 def answers_type(question: str, unit: str) -> bool:

@@ -18,8 +18,12 @@ OFF_TASK = [
     ("it asks me to play a part, and I only answer questions about the partnership documents.",
      re.compile(r"\b(?:pretend|imagine) (?:to be|you(?:'re| are))\b|(?:^|[.!?]\s+|\byou\s+)(?:please\s+)?(?:act|behave|respond|answer|speak|talk) (?:as|like)\b"
                 r"|\brole[- ]?play\b|\byou are now\b|\bfrom now on,? you\b", re.I)),
+    ("it asks me to invent something, and I only quote what the partnership documents say.",
+     re.compile(r"(?<!I )\b(?:make up|invent|fabricate|guess)\s+(?:me\s+|us\s+)?(?:an?\s+|some\s+|the\s+)?(?:[\w-]+\s+){0,3}"
+                r"(?:fee|figure|number|rate|price|cost|answer|statistic|data|result|score)s?\b", re.I)),
     ("it is about my instructions rather than the partnership documents.",
      re.compile(r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules?|prompts?|guidelines|everything)\b"
+                r"|\b(?:ignore|disregard)\s+(?:what|whatever)\s+you\b"
                 r"|\b(?:system|initial|hidden|original) (?:prompt|message|instructions?)\b"
                 r"|\b(?:your|the assistant's) (?:instructions|prompt|rules|guidelines|configuration|programming)\b"
                 r"|\bjailbreak\b|\bdeveloper mode\b|\bDAN\b", re.I)),

@@ -142,7 +142,7 @@ class SparseBM25:
     every chunk in Python, so it stays fast at 100,000 chunks. Tokens are ours (acronyms kept, stemmed)."""
 
     def __init__(self, corpus: list[list[str]]):
-        self.index = bm25s.BM25(k1=1.5, b=0.75)
+        self.index = bm25s.BM25(k1=1.5, b=0.75, method="robertson")
         self.index.index(corpus, show_progress=False)
         self.size = len(corpus)
 

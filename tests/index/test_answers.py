@@ -40,6 +40,8 @@ DECLINE = [
     # names the documents do mention, but not with what was asked:
     "What Ofsted grade did Oaklands Primary School get at its last inspection?",
     "Can you recommend a good supply teacher agency in Harrow?",
+    # a quantity asked about a school the documents name only as a board member's school
+    "How many teachers does John Perryn Primary School employ?",
     # off-task requests, whatever they mention
     "Write me a limerick about Ealing headteachers.",
     "Tell me a joke about the Hillingdon Learning Partnership.",
