@@ -1,6 +1,7 @@
 """Durable store of thumbs-up/down feedback given over HTTP and Slack (SQLite under the data dir)."""
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
 from datetime import datetime, timezone
@@ -11,7 +12,13 @@ from assistant.errors import AssistantError
 
 SOURCES = ("http", "slack")
 RATINGS = ("up", "down")
-COLUMNS = ("id", "created_at", "source", "user_id", "channel", "question", "answer", "rating", "comment")
+# What is needed to reproduce the answer, added after the first release: JSON text (history, filters,
+# citations, index_marker) or plain text; NULL in rows stored before them. `expected_source` is the document
+# a person said holds the right answer.
+JSON_COLUMNS = ("history", "filters", "citations", "index_marker")
+ADDED_COLUMNS = ("history", "filters", "citations", "backend", "index_marker", "expected_source")
+COLUMNS = ("id", "created_at", "source", "user_id", "channel", "question", "answer", "rating", "comment",
+           *ADDED_COLUMNS)
 # How long a writer waits for another process's write to finish before giving up ("database is locked").
 # `serve` and `slack` are separate processes writing to the same file; a write takes milliseconds.
 BUSY_TIMEOUT_S = 10.0
@@ -55,6 +62,23 @@ class FeedbackStore:
             # timeout instead of failing. The mode is stored in the file, so every later connection has it.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns a database made by an older version lacks, in place (old rows get NULL).
+        One immediate transaction, so two processes starting at once do not both add a column."""
+        with closing(self._connect()) as conn:
+            conn.isolation_level = None
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                present = {row["name"] for row in conn.execute("PRAGMA table_info(feedback)")}
+                for column in ADDED_COLUMNS:
+                    if column not in present:
+                        conn.execute(f"ALTER TABLE feedback ADD COLUMN {column} TEXT")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
@@ -74,8 +98,17 @@ class FeedbackStore:
         comment: str | None = None,
         user_id: str | None = None,
         channel: str | None = None,
+        history: list[dict] | None = None,
+        filters: dict | None = None,
+        citations: list[dict] | None = None,
+        backend: str | None = None,
+        index_marker: dict | None = None,
+        expected_source: str | None = None,
     ) -> int:
         """Store one piece of feedback and return its id.
+
+        `history`, `filters`, `citations`, `backend` and `index_marker` are what reproduces the answer
+        (stored as JSON where structured); `expected_source` is where the right answer is, if someone said.
 
         Raises:
             FeedbackError: `rating` is not "up"/"down" or `source` is not "http"/"slack".
@@ -86,11 +119,10 @@ class FeedbackStore:
             raise FeedbackError(f"source must be one of {', '.join(SOURCES)}, not {source!r}.")
         created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with closing(self._connect()) as conn, conn:
+            values = (created_at, source, user_id, channel, question, answer, rating, comment,
+                      _dump(history), _dump(filters), _dump(citations), backend, _dump(index_marker), expected_source)
             cursor = conn.execute(
-                "INSERT INTO feedback (created_at, source, user_id, channel, question, answer, rating, comment)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (created_at, source, user_id, channel, question, answer, rating, comment),
-            )
+                f"INSERT INTO feedback ({', '.join(COLUMNS[1:])}) VALUES ({', '.join('?' * len(values))})", values)
             return int(cursor.lastrowid)
 
     def count(self) -> int:
@@ -98,11 +130,50 @@ class FeedbackStore:
         with closing(self._connect()) as conn:
             return int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
 
+    def add_detail(self, row_id: int, *, comment: str | None, expected_source: str | None = None) -> bool:
+        """Attach what a person said was wrong (and where the right answer is) to stored row `row_id`.
+        Returns False when there is no such row."""
+        with closing(self._connect()) as conn, conn:
+            cursor = conn.execute("UPDATE feedback SET comment = ?, expected_source = ? WHERE id = ?",
+                                  (comment, expected_source, row_id))
+            return cursor.rowcount == 1
+
     def all(self) -> list[dict[str, Any]]:
-        """Every stored feedback row, oldest first."""
+        """Every stored feedback row, oldest first (JSON columns decoded; NULL in rows older than them)."""
+        return self.select()
+
+    def select(self, *, rating: str | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Stored rows, oldest first, optionally only one `rating` and those created at or after `since`.
+
+        Raises:
+            FeedbackError: `rating` is not "up"/"down".
+        """
+        where, args = [], []
+        if rating is not None:
+            if rating not in RATINGS:
+                raise FeedbackError(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}.")
+            where.append("rating = ?")
+            args.append(rating)
+        if since is not None:
+            since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+            where.append("created_at >= ?")  # every created_at is UTC ISO text, so text order is time order
+            args.append(since.astimezone(timezone.utc).isoformat(timespec="seconds"))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
         with closing(self._connect()) as conn:
-            rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id").fetchall()
-        return [dict(row) for row in rows]
+            rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback{clause} ORDER BY id", args).fetchall()
+        return [_decoded(row) for row in rows]
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _decoded(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    for column in JSON_COLUMNS:
+        if out.get(column) is not None:
+            out[column] = json.loads(out[column])
+    return out
 
 
 def stored_rows(path: Path | str) -> int | None:

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.models import Message
+from assistant.models import Citation, Message
 
 
 class AskRequest(BaseModel):
@@ -30,6 +30,12 @@ class FeedbackRequest(BaseModel):
     answer: str = Field(min_length=1, max_length=40000)
     rating: Literal["up", "down"]
     comment: str | None = Field(None, max_length=4000)
+    # Optional, so older clients keep working: what reproduces the answer (the same fields as `POST /ask`,
+    # and the answer's citations). The backend and the index marker are filled in by the server.
+    history: list[Message] | None = Field(None, description="The earlier turns sent with the question.")
+    partnership: str | None = Field(None, max_length=200, description="The partnership filter sent with the question.")
+    citations: list[Citation] | None = Field(None, max_length=50, description="The answer's citations.")
+    expected_source: str | None = Field(None, max_length=500, description="The document holding the right answer.")
 
 
 class DocumentOut(BaseModel):

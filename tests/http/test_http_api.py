@@ -161,12 +161,33 @@ def test_feedback_is_stored_and_returns_204(make_client, tmp_path):
         ("http", hostile, "down", hostile), ("http", "q", "up", None),
     ]
     assert rows[0]["user_id"] == "ip:testclient"
+    assert rows[1]["history"] is None and rows[1]["citations"] is None  # the old contract still works
+
+
+def test_feedback_keeps_what_reproduces_the_answer(make_client, tmp_path):
+    from assistant.feedback import FeedbackStore
+
+    client = make_client(data_dir=tmp_path / "fb-data")
+    asked = {"question": "And how often does it meet?", "history": [{"role": "user", "content": "Who chairs the ELP board?"}],
+             "partnership": "Ealing"}
+    answer = client.post("/ask", json=asked).json()
+    body = {**asked, "answer": answer["answer"], "citations": answer["citations"], "rating": "down",
+            "comment": "It meets termly", "expected_source": "ealing-elp-prospectus-2018-19.txt"}
+    assert client.post("/feedback", json=body).status_code == 204
+    row = FeedbackStore(tmp_path / "fb-data" / "feedback.sqlite3").all()[0]
+    assert row["history"] == asked["history"] and row["filters"] == {"partnership": "Ealing"}
+    assert row["citations"] == answer["citations"] and row["answer"] == answer["answer"]
+    assert row["backend"] == "extractive" and row["expected_source"] == "ealing-elp-prospectus-2018-19.txt"
+    assert row["index_marker"]["documents"] == 5 and row["index_marker"]["chunks"] > 0
+    assert row["index_marker"]["model"].startswith("all-MiniLM-L6-v2") and row["index_marker"]["last_commit"]
 
 
 @pytest.mark.parametrize(("body", "fragment"), [
     ({"question": "q", "answer": "a", "rating": "meh"}, "rating: input should be 'up' or 'down'"),
     ({"question": "q", "rating": "up"}, "answer: field required"),
     ({"question": "", "answer": "a", "rating": "up"}, "question: string should have at least 1 character"),
+    ({"question": "q", "answer": "a", "rating": "up", "history": [{"role": "bot", "content": "x"}]}, "history.0.role"),
+    ({"question": "q", "answer": "a", "rating": "up", "citations": [{"n": 1}]}, "citations.0.source: field required"),
 ])
 def test_invalid_feedback_is_422(client, body, fragment):
     assert_error(client.post("/feedback", json=body), 422, fragment)
