@@ -132,3 +132,37 @@ def test_a_client_that_disconnects_mid_stream_stops_the_generation(generative_se
         time.sleep(0.05)
     record = fresh.streams[0]
     assert record["disconnected"] and not record["done"] and record["chunks"] < record["total"] // 2
+
+
+def test_the_page_shows_streamed_text_before_the_final_answer(browser, generative_server, fresh):
+    from selenium.webdriver.common.by import By
+
+    from browser_support import page_errors, wait
+
+    fresh.token_delay = 0.15  # about 3 s of tokens: time to see the text grow
+    fresh.compute(lambda body: f"{first_sentence(contexts(body)[2][1])} [2]")
+    browser.get(generative_server.url + "/")
+    browser.find_element(By.ID, "question").send_keys(QUESTION)
+    browser.find_element(By.ID, "ask-button").click()
+    partial = wait(browser, 30).until(lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".message.streaming .answer-text") if e.text.strip()])
+    assert not browser.find_elements(By.CSS_SELECTOR, ".message.assistant details.citation")  # not finished yet
+    final = wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.assistant:not(.streaming) details.citation"))
+    assert not browser.find_elements(By.CSS_SELECTOR, ".message.streaming")  # replaced by the final answer
+    text = browser.find_element(By.CSS_SELECTOR, ".message.assistant .answer-text").text
+    sentence = first_sentence(contexts(fresh.requests[-1])[2][1])
+    assert sentence.startswith(partial[0].rstrip("▍ ").strip()) and text == f"{sentence} [1]"  # renumbered, checked
+    assert len(final) == 1 and page_errors(browser) == []
+
+
+def test_the_page_shows_a_refused_stream_as_an_error(browser, generative_server, fresh):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    from browser_support import wait
+
+    browser.get(generative_server.url + "/")
+    # maxlength stops typing at 2,000; a script (or another client) can still send more: the 422 is shown.
+    browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.ID, "question"), "x" * 2001)
+    browser.find_element(By.ID, "ask-button").click()
+    error = wait(browser, 30).until(EC.visibility_of_element_located((By.ID, "ask-error")))
+    assert "2,001 characters" in error.text and not browser.find_elements(By.CSS_SELECTOR, ".message.assistant")
