@@ -4,6 +4,8 @@ model is answered for by the extractive backend, on exactly the same turn."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +40,18 @@ class AnswerBackend(Protocol):
     def answer(self, turn: Turn) -> Answer | None:
         """The answer from `turn.hits`; None when nothing in them answers (the caller declines). Raises
         BackendFailure when this backend cannot answer the turn at all."""
+
+
+def stream_answer(backend: AnswerBackend, turn: Turn) -> Iterator[str | Answer]:
+    """Text deltas, then the final Answer. A backend that can stream has `stream(turn)` (same contract);
+    any other answers at once: its whole text as one delta, then the Answer."""
+    stream = getattr(backend, "stream", None)
+    if stream is not None:
+        yield from stream(turn)  # `yield from` passes close() on: a consumer that stops, stops the model
+        return
+    answer = backend.answer(turn) or decline(turn.hits, NOTHING_ANSWERS)
+    yield answer.answer
+    yield answer
 
 
 class BackendFailure(Exception):
@@ -80,8 +94,27 @@ class WithFallback:
         try:
             answer = self.primary.answer(turn)
         except BackendFailure as failure:
-            log.warning("%s could not answer (%s); answering with %s", self.primary.name, failure,
-                        "the calculator" if failure.replacement else self.fallback.name)
-            answer = failure.replacement or self.fallback.answer(turn) or decline(turn.hits, NOTHING_ANSWERS)
-            return answer.model_copy(update={"answer": f"{answer.answer}\n\n{failure.notice}"})
+            return self.instead(turn, failure)
         return answer or decline(turn.hits, NOTHING_ANSWERS)
+
+    def stream(self, turn: Turn) -> Iterator[str | Answer]:
+        """The primary's deltas; when it fails part way, the fallback's Answer is the final one (the deltas
+        already sent are replaced by it, as clients replace streamed text with the final Answer)."""
+        final = None
+        try:
+            with closing(stream_answer(self.primary, turn)) as items:
+                for item in items:
+                    if isinstance(item, Answer):
+                        final = item
+                    else:
+                        yield item
+        except BackendFailure as failure:
+            yield self.instead(turn, failure)
+            return
+        yield final or decline(turn.hits, NOTHING_ANSWERS)
+
+    def instead(self, turn: Turn, failure: BackendFailure) -> Answer:
+        log.warning("%s could not answer (%s); answering with %s", self.primary.name, failure,
+                    "the calculator" if failure.replacement else self.fallback.name)
+        answer = failure.replacement or self.fallback.answer(turn) or decline(turn.hits, NOTHING_ANSWERS)
+        return answer.model_copy(update={"answer": f"{answer.answer}\n\n{failure.notice}"})

@@ -1,16 +1,17 @@
-"""`Assistant.ask` — the one entry point used unchanged by the CLI, HTTP, Slack and eval."""
+"""`Assistant.ask` (and `ask_stream`, the same pipeline streamed) — the entry points used unchanged by the
+CLI, HTTP, Slack and eval."""
 from __future__ import annotations
 
 import atexit
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from langchain_core.documents import Document
 
 from assistant.answering import ExtractiveAnswerer, decline
-from assistant.backends import NOTHING_ANSWERS, AnswerBackend, ExtractiveBackend, Turn
+from assistant.backends import NOTHING_ANSWERS, AnswerBackend, ExtractiveBackend, Turn, stream_answer
 from assistant.calculator import CalcRequest, answer_calculation, answer_for_request
 from assistant.config import Settings
 from assistant.errors import IndexEmptyError, QuestionError
@@ -70,7 +71,7 @@ class Assistant:
         self.warming = False  # True while warm_sentences_in_background runs
         self.backend = backend or ExtractiveBackend(answerer)
 
-    # -- the entry point -------------------------------------------------------------------------
+    # -- the entry points ------------------------------------------------------------------------
     def ask(
         self,
         question: str,
@@ -91,6 +92,41 @@ class Assistant:
             QuestionError: empty or over-long question.
             IndexEmptyError: nothing has been ingested.
         """
+        turn = self.prepare(question, history, filters)
+        if isinstance(turn, Answer):
+            return turn
+        return self.backend.answer(turn) or decline(turn.hits, NOTHING_ANSWERS)
+
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Message | dict] | None = None,
+        filters: Filters | dict | None = None,
+    ) -> Iterator[str | Answer]:
+        """`ask`, streamed: text deltas (str) as the answer is written, then the same Answer `ask` returns.
+
+        The final Answer is authoritative: the citation and figure checks run on the finished text, and when
+        they replace it (or the model fails and the fallback answers) the Answer differs from the deltas —
+        clients replace what they showed with it. Extractive and calculator answers are one delta.
+        Closing the iterator stops the generation (the model's stream is closed).
+
+        Raises:
+            QuestionError, IndexEmptyError: at the call, before anything is yielded (so an adapter can
+                refuse the request before it starts a stream).
+        """
+        turn = self.prepare(question, history, filters)
+        if isinstance(turn, Answer):
+            return iter((turn.answer, turn))
+        return stream_answer(self.backend, turn)
+
+    def prepare(
+        self,
+        question: str,
+        history: Sequence[Message | dict] | None = None,
+        filters: Filters | dict | None = None,
+    ) -> Turn | Answer:
+        """Everything before the backend writes: validation, routing, retrieval and the evidence checks.
+        Returns the finished Answer when no backend is needed (off-task, calculation, weak evidence)."""
         question = self.validate(question)
         if not self.store.has_documents():
             raise IndexEmptyError()
@@ -112,8 +148,7 @@ class Assistant:
         reason = evidence.weak(standalone, hits, self.answerer.qa_match(standalone, hits)[0])
         if reason:
             return decline(hits, reason)
-        turn = Turn(question, standalone, messages, hits, evidence.required_names(standalone))
-        return self.backend.answer(turn) or decline(hits, NOTHING_ANSWERS)
+        return Turn(question, standalone, messages, hits, evidence.required_names(standalone))
 
     def calculate(self, request: CalcRequest) -> Answer:
         """The funding calculator's Answer for inputs given as data (CLI flags, a Slack command's flags):

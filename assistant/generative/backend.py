@@ -13,7 +13,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 
 import httpx
 from langchain_core.documents import Document
@@ -67,6 +68,34 @@ def failure_reason(exc: BaseException) -> str:
 
 def visible_text(reply: BaseMessage) -> str:
     return THINKING.sub("", reply.text).strip()
+
+
+class VisibleText:
+    """Streamed text as the user should see it: no <think>…</think> reasoning, no leading blank space.
+    `feed` takes the next piece of the reply and returns what can be shown of it now."""
+
+    OPEN = "<think>"
+
+    def __init__(self):
+        self.raw = ""
+        self.sent = ""
+
+    def feed(self, piece: str) -> str:
+        self.raw += piece
+        text = THINKING.sub("", self.raw)
+        lowered = text.lower()
+        if self.OPEN in lowered:  # reasoning not yet closed: hold everything from it on
+            text = text[: lowered.index(self.OPEN)]
+        else:  # hold a tail that may be the start of "<think>"
+            for size in range(len(self.OPEN) - 1, 0, -1):
+                if lowered.endswith(self.OPEN[:size]):
+                    text = text[:-size]
+                    break
+        text = text.lstrip()
+        if not text.startswith(self.sent):
+            return ""
+        delta, self.sent = text[len(self.sent):], text
+        return delta
 
 
 def as_result(raw) -> dict:
@@ -141,19 +170,30 @@ class GenerativeBackend:
 
     def answer(self, turn: Turn) -> Answer:
         """The model's answer from `turn.hits`, citations and figures checked. Raises BackendFailure."""
+        for item in self._answer(turn, streaming=False):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("unreachable")
+
+    def stream(self, turn: Turn) -> Iterator[str | Answer]:
+        """`answer`, with the model's tokens as text deltas first (LangChain `stream`); the final Answer is
+        checked on the finished text. Closing this iterator closes the model's stream (stops generating)."""
+        return self._answer(turn, streaming=True)
+
+    # -- pieces ----------------------------------------------------------------------------------
+    def _answer(self, turn: Turn, *, streaming: bool) -> Iterator[str | Answer]:
         if self._cooling_down():
             raise BackendFailure("cooling down after the endpoint failed", NOTICE)
         try:
-            text, calls = self._generate(turn.question, turn.hits, turn.history)
+            text, calls = yield from self._generate(turn.question, turn.hits, turn.history, streaming)
         except Exception as exc:  # every failure is the fallback's to answer
             self._note_failure(exc, "answer")
             raise BackendFailure(failure_reason(exc), NOTICE) from exc
         guarded = guard_citations(text, turn.hits)
         answer = Answer(answer=guarded.text, citations=guarded.citations, tool_calls=calls, grounded=guarded.grounded)
         self._check_figures(answer, guarded.cited, calls)
-        return answer
+        yield answer
 
-    # -- pieces ----------------------------------------------------------------------------------
     def _check_figures(self, answer: Answer, cited: Sequence[Document], calls: list[ToolCall]) -> None:
         """Every sum of money in the answer must be in a calculator result of this turn or a cited passage."""
         results = [json.dumps(c.result, default=str, ensure_ascii=False) for c in calls]
@@ -167,11 +207,15 @@ class GenerativeBackend:
         log.warning("generative backend (%s) answer replaced: %s", self.name, reason)
         raise BackendFailure(reason, FIGURES_NOTICE.format(source=source), replacement)
 
-    def _generate(self, question: str, hits: list[Document], history: list[Message]) -> tuple[str, list[ToolCall]]:
+    def _generate(self, question: str, hits: list[Document], history: list[Message], streaming: bool):
+        """Yields text deltas when `streaming`; returns (final text, tool calls)."""
         messages = answer_messages(question, hits, history, tools=bool(self.tools))
         calls: list[ToolCall] = []
         for round_ in range(MAX_TOOL_ROUNDS + 1):
-            reply = self._answering_model.invoke(messages)
+            if streaming:
+                reply = yield from self._stream_reply(messages)
+            else:
+                reply = self._answering_model.invoke(messages)
             if isinstance(reply, AIMessage) and reply.invalid_tool_calls:
                 bad = reply.invalid_tool_calls[0]
                 raise GenerationError(f"malformed tool call {bad.get('name')!r}: {bad.get('error') or 'unparseable arguments'}")
@@ -189,6 +233,24 @@ class GenerativeBackend:
                 calls.append(record)
                 messages.append(ToolMessage(json.dumps(record.result, default=str), tool_call_id=call.get("id") or "", name=record.name))
         raise AssertionError("unreachable")
+
+    def _stream_reply(self, messages: list[BaseMessage]):
+        """Yields the visible text of the model's reply as it arrives; returns the whole reply (its chunks
+        added up, tool calls parsed). The model's stream is closed however this ends."""
+        reply = None
+        visible = VisibleText()
+        with closing(self._answering_model.stream(messages)) as chunks:
+            for chunk in chunks:
+                reply = chunk if reply is None else reply + chunk
+                delta = visible.feed(chunk.text)
+                if delta:
+                    yield delta
+        if reply is None:
+            raise GenerationError("empty answer")
+        if not reply.response_metadata.get("finish_reason"):
+            # The connection ended without the model saying it had finished: a cut-off answer, not a short one.
+            raise GenerationError("the stream broke off before the model finished")
+        return reply
 
     def _run_tool(self, call: dict) -> ToolCall:
         name, args = call.get("name"), call.get("args")

@@ -20,7 +20,7 @@ from assistant.core import Assistant
 from integrations.http.deps import build_into_state, rate_limited_client
 from integrations.http.errors import install_error_handlers
 from integrations.http.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from integrations.http.routers import ask, calculate, documents, feedback, health
+from integrations.http.routers import ask, calculate, documents, feedback, health, stream
 from integrations.ratelimit import SlidingWindowLimiter
 
 log = logging.getLogger("partnership.http")
@@ -101,7 +101,7 @@ def create_app(
 
     guarded = [Depends(rate_limited_client)]
     app.include_router(health.router)
-    for area in (ask, calculate, documents, feedback):
+    for area in (ask, stream, calculate, documents, feedback):
         app.include_router(area.router, dependencies=guarded)
     for router in extra_routers:
         app.include_router(router)

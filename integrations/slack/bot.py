@@ -90,15 +90,8 @@ class SlackBot:
             if partnership is not None:
                 filters = Filters(partnership=resolve_partnership(partnership, self.assistant.documents()))
             return self.assistant.ask(question, history or [], filters=filters)
-        except IndexEmptyError:
-            return "The partnership documents haven't been indexed yet, so I can't answer. An admin needs to run `partnership ingest`."
-        except StoreUnavailableError as exc:
-            return f"I can't reach the document store right now ({escape(str(exc))}). Please try again later."
-        except (QuestionError, AssistantError) as exc:
-            return escape(str(exc))
-        except Exception:  # a bug must not leave the user waiting in silence
-            log.exception("answering a Slack question failed")
-            return "Sorry, something went wrong while answering. Please try again in a moment."
+        except Exception as exc:
+            return failure_message(exc)
 
     def reply(self, question: str, history: list[Message] | None = None, *, private: bool = False,
               asked_by: str | None = None, request: CalcRequest | None = None,
@@ -114,6 +107,19 @@ class SlackBot:
         ref = ref or self.answers.put(asked)
         blocks = answer_blocks(asked.answer, ref=ref, question=asked.question, share=private, asked_by=asked_by)
         return Reply(text=answer_text(asked.answer), blocks=blocks, asked=asked, ref=ref)
+
+
+def failure_message(exc: Exception) -> str:
+    """What to tell the person when answering raised `exc` (already escaped); a bug is logged, not shown."""
+    if isinstance(exc, IndexEmptyError):
+        return "The partnership documents haven't been indexed yet, so I can't answer. An admin needs to run `partnership ingest`."
+    if isinstance(exc, StoreUnavailableError):
+        return f"I can't reach the document store right now ({escape(str(exc))}). Please try again later."
+    if isinstance(exc, (QuestionError, AssistantError)):
+        return escape(str(exc))
+    # a bug must not leave the user waiting in silence
+    log.error("answering a Slack question failed", exc_info=exc)
+    return "Sorry, something went wrong while answering. Please try again in a moment."
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from assistant.models import Message
 from integrations.slack.blocks import HELP_TEXT, notice_blocks, unescape
+from integrations.slack.streaming import post_answer
 from integrations.slack.bot import SlackBot, working
 from integrations.slack.payloads import PersonMessage, person_message
 
@@ -82,9 +83,8 @@ def answer_in_thread(bot: SlackBot, client: WebClient, context: BoltContext, pos
                                   text=bot.limiter.message(wait))
         return
     with working(client, post.channel, post.ts):  # the hourglass goes once the answer is posted
-        reply = bot.reply(question, history)
-        client.chat_postMessage(channel=post.channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks,
-                                unfurl_links=False, unfurl_media=False)
+        post_answer(bot, client, channel=post.channel, thread_ts=thread_ts, question=question, history=history,
+                    user=post.user, team=context.team_id)
 
 
 def _person_message(event: dict, context: BoltContext) -> PersonMessage | None:

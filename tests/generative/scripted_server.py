@@ -3,6 +3,10 @@
 Each POST to /v1/chat/completions takes the next step of the script and records the request body. A step
 is a reply (text or tool calls), an HTTP error, a stall (for timeouts), or a function of the request body
 (so replies can quote the context or the tool result the backend actually sent).
+
+A request with `"stream": true` gets the reply as server-sent events, one chunk per word (as OpenAI streams
+with stream=true), `token_delay` seconds apart; `streams` records how each one went (chunks written, whether
+the client went away first). `break_off(...)` scripts a stream that stops mid-reply without `[DONE]`.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +42,8 @@ class ScriptedChatServer:
         self.paths: list[str] = []
         self.release = threading.Event()  # set at shutdown so stalled handlers finish
         self._ids = itertools.count(1)
+        self.token_delay = 0.0
+        self.streams: list[dict] = []  # {"chunks": written, "total": planned, "disconnected": bool, "done": bool}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,6 +57,9 @@ class ScriptedChatServer:
                     status, payload = 500, {"error": {"message": "script exhausted: the test did not expect this request"}}
                 else:
                     status, payload = server.script.popleft()(body)
+                if status == 200 and body.get("stream"):
+                    server._send_stream(self, body, payload)
+                    return
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -66,6 +76,33 @@ class ScriptedChatServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def _send_stream(self, handler: BaseHTTPRequestHandler, body: dict, payload: dict) -> None:
+        chunks = stream_chunks(payload)
+        cut = payload.get("break_after")
+        record = {"chunks": 0, "total": len(chunks), "disconnected": False, "done": False}
+        self.streams.append(record)
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            for i, chunk in enumerate(chunks):
+                if cut is not None and i == cut:
+                    handler.wfile.flush()
+                    handler.close_connection = True
+                    return  # broken off: no finish_reason, no [DONE]
+                handler.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                handler.wfile.flush()
+                record["chunks"] += 1
+                if self.token_delay:
+                    time.sleep(self.token_delay)
+            handler.wfile.write(b"data: [DONE]\n\n")
+            handler.wfile.flush()
+            record["done"] = True
+        except (BrokenPipeError, ConnectionResetError):  # the client closed the stream: generation stops
+            record["disconnected"] = True
+        handler.close_connection = True
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -109,6 +146,16 @@ class ScriptedChatServer:
 
         self.script.append(step)
 
+    def break_off(self, content: str | Callable[[dict], str], after: int) -> None:
+        """Stream `content` but stop after `after` chunks, without a finish or [DONE] (a dropped connection)."""
+        make = content if callable(content) else (lambda body: content)
+
+        def step(body):
+            payload = self.completion(body, {"role": "assistant", "content": make(body)}, "stop")
+            return 200, {**payload, "break_after": after}
+
+        self.script.append(step)
+
     def fail(self, status: int = 500) -> None:
         self.script.append(lambda body: (status, {"error": {"message": "scripted failure", "type": "server_error"}}))
 
@@ -120,3 +167,20 @@ class ScriptedChatServer:
             return 200, self.completion(body, {"role": "assistant", "content": "too late"}, "stop")
 
         self.script.append(step)
+
+
+def stream_chunks(payload: dict) -> list[dict]:
+    """A chat.completion as the chat.completion.chunk objects OpenAI streams: the role, the content word by
+    word (spaces kept), the tool calls, then the finish reason."""
+    choice = payload["choices"][0]
+    message, base = choice["message"], {k: payload[k] for k in ("id", "created", "model")}
+
+    def chunk(delta: dict, finish: str | None = None) -> dict:
+        return {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    chunks += [chunk({"content": word}) for word in re.findall(r"\S+\s*|\s+", message.get("content") or "")]
+    for i, call in enumerate(message.get("tool_calls") or []):
+        chunks.append(chunk({"tool_calls": [{"index": i, **call}]}))
+    chunks.append(chunk({}, choice["finish_reason"]))
+    return chunks

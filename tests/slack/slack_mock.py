@@ -112,6 +112,8 @@ class MockSlack:
                     if message["ts"] == payload["ts"]:
                         message.update(text=payload.get("text", ""), blocks=payload.get("blocks") or [])
             return {"ok": True, "channel": payload["channel"], "ts": payload["ts"]}
+        if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._stream(method, payload)
         if method == "conversations.replies":
             with self._lock:
                 thread = [m for m in self.messages.get(payload["channel"], [])
@@ -124,6 +126,26 @@ class MockSlack:
         return {"ok": False, "error": "unknown_method"}
 
 
+    def _stream(self, method: str, payload: dict) -> dict:
+        """chat.startStream posts a message in the thread; appendStream/stopStream add their markdown (text or
+        markdown_text chunks) to it; stopStream sets its blocks. Refuse startStream with `errors`."""
+        text = payload.get("markdown_text") or "".join(
+            c.get("text", "") for c in payload.get("chunks") or [] if c.get("type") == "markdown_text")
+        with self._lock:
+            if method == "chat.startStream":
+                message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "text": text, "blocks": [],
+                           "ts": self.next_ts(), "thread_ts": payload.get("thread_ts"), "streaming": True}
+                self.messages.setdefault(payload["channel"], []).append(message)
+                return {"ok": True, "channel": payload["channel"], "ts": message["ts"]}
+            message = next((m for m in self.messages.get(payload["channel"], []) if m["ts"] == payload.get("ts")), None)
+            if message is None or not message.get("streaming"):
+                return {"ok": False, "error": "message_not_in_streaming_state"}
+            message["text"] += text
+            if method == "chat.stopStream":
+                message.update(streaming=False, blocks=payload.get("blocks") or [])
+            return {"ok": True, "channel": payload["channel"], "ts": message["ts"]}
+
+
 def _decode(handler: BaseHTTPRequestHandler) -> dict:
     query = {k: v[0] for k, v in parse_qs(urlparse(handler.path).query).items()}
     length = int(handler.headers.get("Content-Length") or 0)
@@ -132,7 +154,7 @@ def _decode(handler: BaseHTTPRequestHandler) -> dict:
         body = json.loads(raw)
     else:
         body = {k: v[0] for k, v in parse_qs(raw).items()}
-    for key in ("blocks", "attachments"):  # form-encoded calls send these as JSON strings
+    for key in ("blocks", "attachments", "chunks"):  # form-encoded calls send these as JSON strings
         if isinstance(body.get(key), str):
             body[key] = json.loads(body[key])
     return {**query, **body}

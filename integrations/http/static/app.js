@@ -50,6 +50,44 @@ async function api(path, body) {
   return payload;
 }
 
+// POST /ask/stream: calls onDelta(text) for each `delta` event as it arrives; resolves with the Answer of the
+// `answer` event. A refused request (4xx before the stream) or an `error` event rejects with its message.
+async function askStream(body, onDelta) {
+  const headers = {"Accept": "text/event-stream", "Content-Type": "application/json"};
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  if (key) headers["Authorization"] = "Bearer " + key;
+  const response = await fetch("/ask/stream", {method: "POST", headers, body: JSON.stringify(body)});
+  const type = response.headers.get("Content-Type") || "";
+  if (!response.ok || !type.startsWith("text/event-stream")) {
+    if (response.status === 401) $("auth").hidden = false;
+    let payload = null;
+    try { payload = await response.json(); } catch (_) { payload = null; }
+    let message = (payload && payload.error) || ("The server answered " + response.status + ".");
+    if (response.status === 429) message += " Please wait a moment.";
+    throw new ApiError(message, response.status);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const {value, done} = await reader.read();
+    if (done) break;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = (block.match(/^event: (.*)$/m) || [])[1];
+      const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      if (!data) continue;
+      const payload = JSON.parse(data);
+      if (name === "delta") onDelta(payload.text);
+      else if (name === "answer") { reader.cancel(); return payload; }
+      else if (name === "error") { reader.cancel(); throw new ApiError(payload.error, payload.status); }
+    }
+  }
+  throw new ApiError("The answer stopped before it was finished; please ask again.", 0);
+}
+
 function showError(id, error) {
   const box = $(id);
   box.textContent = error ? String(error.message || error) : "";
@@ -141,12 +179,20 @@ async function onAsk(event) {
   if ($("partnership").value) body.partnership = $("partnership").value;
   $("messages").appendChild(el("li", {className: "message user", text: question}));
   $("ask-button").disabled = true;
+  // The text is shown as it is written; the final answer (citations checked) then replaces it.
+  const streamed = el("p", {className: "answer-text"});
+  const pending = el("li", {className: "message assistant streaming", "aria-busy": "true"}, streamed);
   try {
-    const answer = await api("/ask", body);
+    const answer = await askStream(body, (text) => {
+      if (!pending.isConnected) $("messages").appendChild(pending);
+      streamed.appendChild(document.createTextNode(text));
+    });
+    pending.remove();
     renderAnswer(question, answer);
     history.push({role: "user", content: question}, {role: "assistant", content: answer.answer});
     $("question").value = "";
   } catch (error) {
+    pending.remove();
     showError("ask-error", error);
   } finally {
     $("ask-button").disabled = false;
