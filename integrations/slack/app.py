@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.feedback import FeedbackStore
-from integrations.slack import actions, commands, events
+from integrations.slack import actions, calc_modal, commands, events
 from integrations.slack.assistant_thread import build_assistant
 from integrations.slack.bot import SlackBot
 from integrations.slack.dedupe import EventDeduplicator
@@ -65,4 +65,5 @@ def build_slack_app(
     events.register(app, bot)
     commands.register(app, bot)
     actions.register(app, bot)
+    calc_modal.register(app, bot)
     return app
