@@ -124,3 +124,42 @@ def test_prompts_are_questions_the_corpus_answers(assistant):
         answer = assistant.ask(prompt["message"])
         assert answer.grounded and answer.citations, prompt["message"]
         assert f"<@{BOT_USER_ID}>" not in prompt["message"]
+
+
+def test_assistant_thread_over_socket_mode(assistant, mock_slack):
+    """The same surface through Socket Mode frames: thread started → prompts; a question → status, answer."""
+    from slack_socket_mock import MockSocketMode
+
+    from assistant.config import Settings
+    from integrations.slack.socket import socket_mode_handler
+
+    socket_mode = MockSocketMode()
+    mock_slack.socket_url = socket_mode.url
+    handler = socket_mode_handler(assistant, Settings(), bot_token="xoxb-socket", app_token="xapp-1-A0-1-x")
+
+    def deliver(envelope_id: str, event: dict) -> None:
+        body = {"type": "event_callback", "team_id": "T0000001", "api_app_id": "A0APP0001", "event": event,
+                "event_id": f"Ev{envelope_id}", "event_time": int(time.time()),
+                "authorizations": [{"team_id": "T0000001", "user_id": BOT_USER_ID, "is_bot": True}]}
+        socket_mode.send({"envelope_id": envelope_id, "type": "events_api", "payload": body,
+                          "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""})
+        assert socket_mode.ack_for(envelope_id) == {"envelope_id": envelope_id}
+
+    try:
+        handler.connect()
+        socket_mode.wait_connected()
+        thread_ts = mock_slack.next_ts()
+        deliver("env-start", {"type": "assistant_thread_started", "event_ts": thread_ts,
+                              "assistant_thread": {"user_id": HEAD, "channel_id": DM, "thread_ts": thread_ts,
+                                                   "context": {}}})
+        prompts = mock_slack.wait_for("assistant.threads.setSuggestedPrompts", timeout=30)[0]
+        assert prompts["prompts"] == SUGGESTED_PROMPTS and prompts["_token"] == "xoxb-socket"
+        message = mock_slack.add_message(DM, "What does Haringey charge per pupil?", user=HEAD, thread_ts=thread_ts)
+        deliver("env-ask", {**message, "channel": DM, "channel_type": "im", "event_ts": message["ts"]})
+        answer = mock_slack.wait_for("chat.postMessage", count=2, timeout=ASK_TIMEOUT)[1]
+        assert answer["thread_ts"] == thread_ts and "Haringey" in answer["text"]
+        statuses = [s["status"] for s in mock_slack.wait_for("assistant.threads.setStatus", count=2, timeout=30)]
+        assert statuses == [SEARCHING, ""]
+    finally:
+        handler.close()
+        socket_mode.close()
