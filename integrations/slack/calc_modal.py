@@ -1,9 +1,10 @@
-""""Change inputs" on a calculator answer: a modal pre-filled with the answer's inputs; submitting posts
+"""The "Change inputs" button on a calculator answer: a modal pre-filled with the answer's inputs; submitting posts
 the recomputed answer in the same thread. Figures only ever come from `Assistant.calculate`; a value the
 calculator refuses is shown on its field (`response_action: errors`), not posted."""
 from __future__ import annotations
 
 import json
+import logging
 
 from pydantic import ValidationError
 from slack_bolt import Ack, App
@@ -24,6 +25,8 @@ from integrations.slack.calc_inputs import (
     submitted_args,
 )
 
+log = logging.getLogger("partnership.slack")
+
 
 def register(app: App, bot: SlackBot) -> None:
     """Attach the "Change inputs" button and the modal's submission to `app`."""
@@ -40,6 +43,9 @@ def register(app: App, bot: SlackBot) -> None:
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
         thread_ts = message.get("thread_ts") or container.get("thread_ts") or message.get("ts")
         metadata = {"channel": channel, "thread_ts": thread_ts, "private": bool(container.get("is_ephemeral"))}
+        if not body.get("trigger_id") or not channel:  # Slack always sends both; without them no modal can open
+            log.warning("ignoring a malformed click on %s", CHANGE_INPUTS)
+            return
         client.views_open(trigger_id=body["trigger_id"], view=modal(inputs if isinstance(inputs, dict) else {}, metadata))
 
     @app.view(CALLBACK)
@@ -54,7 +60,10 @@ def register(app: App, bot: SlackBot) -> None:
             block = next((str(e["loc"][0]) for e in exc.errors() if e["loc"] and e["loc"][0] in FIELDS), "partnership")
             ack(response_action="errors", errors={block: explain_invalid(exc)[:ERROR_CHARS]})
             return
-        answer = bot.assistant.calculate(request)
+        answer = bot.answer("", request=request)  # the Assistant's calculator; store problems come back as text
+        if isinstance(answer, str):
+            ack(response_action="errors", errors={"partnership": answer[:ERROR_CHARS]})
+            return
         reason = refusal(answer)
         if reason is not None:
             block = missing_field(request) or field_for(reason)

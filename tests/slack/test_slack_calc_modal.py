@@ -1,4 +1,4 @@
-""""Change inputs" on a calculator answer: the real bolt app over signed HTTP, views.open recorded by the
+"""The "Change inputs" button on a calculator answer: the real bolt app over signed HTTP, views.open recorded by the
 mock Web API, view_submission answered with field errors or a recomputed answer in the same thread."""
 from __future__ import annotations
 
