@@ -9,14 +9,13 @@ from slack_sdk import WebClient
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.feedback import FeedbackStore
-from integrations.slack import actions, commands, events
+from integrations.slack import actions, calc_modal, commands, events
+from integrations.slack.assistant_thread import build_assistant
 from integrations.slack.bot import SlackBot
 from integrations.slack.dedupe import EventDeduplicator
 from integrations.slack.ratelimit import UserRateLimiter
 
 log = logging.getLogger("partnership.slack")
-
-
 
 def web_client(token: str, settings: Settings) -> WebClient:
     """A Web API client for `token` at `settings.slack_api_url` (SLACK_API_URL, or Slack's own)."""
@@ -62,7 +61,9 @@ def build_slack_app(
         dedupe=EventDeduplicator(),
     )
     app.use(bot.dedupe.middleware)
+    app.assistant(build_assistant(bot))  # assistant threads first; other DMs and mentions fall through
     events.register(app, bot)
     commands.register(app, bot)
     actions.register(app, bot)
+    calc_modal.register(app, bot)
     return app

@@ -19,6 +19,7 @@ from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Filters, Message
 from assistant.partnerships import resolve_partnership
 from integrations.slack.blocks import answer_blocks, answer_text, escape, notice_blocks
+from integrations.slack.calc_inputs import change_inputs_block
 from integrations.slack.dedupe import EventDeduplicator
 from integrations.slack.ratelimit import UserRateLimiter
 
@@ -106,6 +107,9 @@ class SlackBot:
                ref: str | None = None) -> Reply:
         ref = ref or self.answers.put(asked)
         blocks = answer_blocks(asked.answer, ref=ref, question=asked.question, share=private, asked_by=asked_by)
+        if change := change_inputs_block(asked.answer):  # before the first row of buttons (share/feedback)
+            at = next((i for i, b in enumerate(blocks) if b.get("type") in ("actions", "context_actions")), len(blocks))
+            blocks.insert(at, change)
         return Reply(text=answer_text(asked.answer), blocks=blocks, asked=asked, ref=ref)
 
 

@@ -111,6 +111,8 @@ class MockSlack:
                 for message in self.messages.get(payload["channel"], []):
                     if message["ts"] == payload["ts"]:
                         message.update(text=payload.get("text", ""), blocks=payload.get("blocks") or [])
+                        if payload.get("metadata"):  # bolt's thread context store keeps context here
+                            message["metadata"] = payload["metadata"]
             return {"ok": True, "channel": payload["channel"], "ts": payload["ts"]}
         if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
             return self._stream(method, payload)
@@ -119,6 +121,12 @@ class MockSlack:
                 thread = [m for m in self.messages.get(payload["channel"], [])
                           if m["ts"] == payload["ts"] or m.get("thread_ts") == payload["ts"]]
             return {"ok": True, "messages": sorted(thread, key=lambda m: float(m["ts"])), "has_more": False}
+        if method in ("assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts",
+                      "assistant.threads.setTitle"):
+            return {"ok": True}
+        if method in ("views.open", "views.update"):
+            view = {"id": f"V{next(self._ts):08d}", **(payload.get("view") or {})}
+            return {"ok": True, "view": view}
         if method in ("reactions.add", "reactions.remove"):
             return {"ok": True}
         if method == "apps.connections.open" and self.socket_url:
@@ -154,7 +162,7 @@ def _decode(handler: BaseHTTPRequestHandler) -> dict:
         body = json.loads(raw)
     else:
         body = {k: v[0] for k, v in parse_qs(raw).items()}
-    for key in ("blocks", "attachments", "chunks"):  # form-encoded calls send these as JSON strings
+    for key in ("blocks", "attachments", "chunks", "prompts", "metadata", "view"):  # form-encoded calls send these as JSON strings
         if isinstance(body.get(key), str):
             body[key] = json.loads(body[key])
     return {**query, **body}

@@ -90,12 +90,18 @@ def test_manifest_declares_exactly_what_the_bot_uses():
     manifest = yaml.safe_load(MANIFEST.read_text())
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "channels:history", "groups:history", "im:history",
-        "chat:write", "reactions:write", "commands",
+        "chat:write", "reactions:write", "commands", "assistant:write",
     }
     assert "user" not in manifest["oauth_config"]["scopes"]
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_mention", "message.channels", "message.groups", "message.im",
+        "assistant_thread_started", "assistant_thread_context_changed",
     }
+    from integrations.slack.assistant_thread import SUGGESTED_PROMPTS
+    view = manifest["features"]["assistant_view"]
+    assert view["assistant_description"]
+    assert 3 <= len(view["suggested_prompts"]) <= 4
+    assert all(p in SUGGESTED_PROMPTS for p in view["suggested_prompts"])  # the same prompts as the bot sets
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == [COMMAND]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
