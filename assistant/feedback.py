@@ -1,6 +1,7 @@
 """Durable store of thumbs-up/down feedback given over HTTP and Slack (SQLite under the data dir)."""
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 from contextlib import closing
@@ -57,12 +58,18 @@ class FeedbackStore:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn, conn:
-            # WAL: readers (an export, `doctor`) never block the writer, and writers queue on the busy
-            # timeout instead of failing. The mode is stored in the file, so every later connection has it.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(_SCHEMA)
-        self._migrate()
+        # Two processes creating the file at once can get "database is locked" from the journal-mode
+        # switch (SQLite does not run the busy handler for it), so setting up the file is serialised
+        # by an OS lock on a sidecar file; writes after that rely on WAL and the busy timeout alone.
+        with open(self.path.with_name(self.path.name + ".setup-lock"), "a") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            with closing(self._connect()) as conn, conn:
+                # WAL: readers (an export, `doctor`) never block the writer, and writers queue on the busy
+                # timeout instead of failing. The mode is stored in the file, so every later connection has it.
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(_SCHEMA)
+            self._migrate()
 
     def _migrate(self) -> None:
         """Add the columns a database made by an older version lacks, in place (old rows get NULL).

@@ -74,3 +74,29 @@ def test_stored_rows_reads_without_creating_anything(tmp_path):
     assert stored_rows(path) == 0
     store.add(source="slack", question="q", answer="a", rating="down")
     assert stored_rows(path) == store.count() == 1
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from assistant.feedback import FeedbackStore
+db, go = sys.argv[1], Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.0005)
+FeedbackStore(db).add(source="http", question="q", answer="a", rating="up")
+"""
+
+
+def test_many_processes_creating_the_same_new_database_at_once_all_succeed(tmp_path):
+    """Regression: the journal-mode switch of two processes creating the file together raised
+    "database is locked" (SQLite skips the busy handler there), failing CI once in many runs."""
+    for attempt in range(10):
+        db, go = tmp_path / f"round{attempt}" / "feedback.sqlite3", tmp_path / f"go{attempt}"
+        openers = [subprocess.Popen([sys.executable, "-c", OPENER, str(db), str(go)], cwd=REPO,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(8)]
+        time.sleep(0.7)  # the interpreters started and waiting
+        go.touch()
+        for process in openers:
+            _, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err[-3000:]
+        assert stored_rows(db) == 8
