@@ -343,11 +343,12 @@ def test_fuzzed_raw_bodies_over_http(service, raw):
     check(service, service.post(body, content_type), since, rows)
 
 
+# Printable ASCII without surrounding spaces: what an HTTP client can send at all (h11 refuses a header value
+# with leading or trailing whitespace before it reaches the service).
+HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80).map(str.strip)
 SIGNATURE_HEADERS = st.fixed_dictionaries({
-    "X-Slack-Request-Timestamp": st.one_of(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126),
-                                                   max_size=20), st.integers(-10**20, 10**20).map(str)),
-    "X-Slack-Signature": st.one_of(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80),
-                                   st.binary(min_size=32, max_size=32).map(lambda b: "v0=" + b.hex())),
+    "X-Slack-Request-Timestamp": st.one_of(HEADER_TEXT.map(lambda t: t[:20].strip()), st.integers(-10**20, 10**20).map(str)),
+    "X-Slack-Signature": st.one_of(HEADER_TEXT, st.binary(min_size=32, max_size=32).map(lambda b: "v0=" + b.hex())),
 })
 
 
