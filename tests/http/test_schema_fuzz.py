@@ -30,8 +30,8 @@ CHECKS = ",".join([
     "response_schema_conformance",
     "response_headers_conformance",
 ])
-GUARDED = {"POST /ask", "POST /calculate", "GET /calculate/partnerships", "GET /documents", "POST /feedback"}
-OPERATIONS = 7  # the five above, /healthz and /readyz
+GUARDED = {"POST /ask", "POST /ask/stream", "POST /calculate", "GET /calculate/partnerships", "GET /documents", "POST /feedback"}
+OPERATIONS = 8  # the six above, /healthz and /readyz
 # A fixed seed keeps `make test` reproducible; the failure report names the seed and an `st replay` id.
 SEED = 16
 NO_LIMIT = "1000000"

@@ -33,7 +33,17 @@ STREAM_RESPONSE = {
     200: {
         "description": EVENTS_DOC,
         "content": {"text/event-stream": {
-            "schema": {"type": "string"},
+            # OpenAPI 3.1: the schema of a text/event-stream describes one event (what schemathesis checks).
+            "schema": {
+                "type": "object",
+                "required": ["event", "data"],
+                "properties": {
+                    "event": {"type": "string", "enum": ["delta", "answer", "error"]},
+                    "data": {"type": "string", "contentMediaType": "application/json",
+                             "description": "delta: {\"text\"}; answer: the Answer of POST /ask; "
+                                            "error: {\"error\", \"request_id\", \"status\"}"},
+                },
+            },
             "example": 'event: delta\ndata: {"text": "Yes. "}\n\nevent: answer\ndata: {"answer": "Yes. ... [1]", '
                        '"citations": [...], "tool_calls": [], "grounded": true, "calculation": null}\n\n',
         }},
