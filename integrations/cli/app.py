@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "docs",
     "doctor",
     "eval",
+    "feedback",
     "ingest",
     "serve",
     "slack",

@@ -14,7 +14,10 @@ import re
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
+    ContextActionsBlock,
     ContextBlock,
+    FeedbackButtonObject,
+    FeedbackButtonsElement,
     MarkdownTextObject,
     SectionBlock,
 )
@@ -28,6 +31,9 @@ BUTTON_VALUE_CHARS = 2000
 QUESTION_IN_VALUE = 900  # leaves room for JSON escaping within BUTTON_VALUE_CHARS
 LABEL_CHARS = 44  # working-table labels: keeps rows narrow enough for a Slack code block
 
+# Slack's native 👍/👎 control (feedback_buttons in a context_actions block); the clicked button's value
+# carries the rating. FEEDBACK_UP/DOWN are the buttons of answers posted before it, still answered.
+FEEDBACK = "feedback"
 FEEDBACK_UP = "feedback_up"
 FEEDBACK_DOWN = "feedback_down"
 SHARE = "share_answer"
@@ -159,9 +165,19 @@ def calculation_blocks(calculation: Calculation, citations: list[Citation]) -> l
     return blocks
 
 
-def _button_value(ref: str, question: str) -> str:
-    value = json.dumps({"ref": ref, "q": question[:QUESTION_IN_VALUE]}, ensure_ascii=False)
-    return value[:BUTTON_VALUE_CHARS]
+def _button_value(ref: str, question: str, rating: str | None = None) -> str:
+    data = {"ref": ref, "q": question[:QUESTION_IN_VALUE], **({"r": rating} if rating else {})}
+    return json.dumps(data, ensure_ascii=False)[:BUTTON_VALUE_CHARS]
+
+
+def parse_rating(value: object) -> str | None:
+    """"up"/"down" from a feedback button value written by `_button_value`; None for anything else."""
+    try:
+        data = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    rating = data.get("r") if isinstance(data, dict) else None
+    return rating if rating in ("up", "down") else None
 
 
 def parse_button_value(value: object) -> tuple[str | None, str | None]:
@@ -177,13 +193,15 @@ def parse_button_value(value: object) -> tuple[str | None, str | None]:
 
 
 def feedback_actions(ref: str, question: str) -> dict:
-    value = _button_value(ref, question)
-    return ActionsBlock(
+    return ContextActionsBlock(
         block_id=FEEDBACK_BLOCK,
-        elements=[
-            ButtonElement(text="👍 Helpful", action_id=FEEDBACK_UP, value=value),
-            ButtonElement(text="👎 Not helpful", action_id=FEEDBACK_DOWN, value=value),
-        ],
+        elements=[FeedbackButtonsElement(
+            action_id=FEEDBACK,
+            positive_button=FeedbackButtonObject(text="Helpful", accessibility_label="This answer was helpful",
+                                                 value=_button_value(ref, question, "up")),
+            negative_button=FeedbackButtonObject(text="Not helpful", accessibility_label="This answer was not helpful",
+                                                 value=_button_value(ref, question, "down")),
+        )],
     ).to_dict()
 
 

@@ -35,6 +35,8 @@ class Asked:
 
     question: str
     answer: Answer
+    history: list[Message] = field(default_factory=list)  # what the answer was given, stored with a rating
+    partnership: str | None = None
 
 
 @dataclass
@@ -101,7 +103,7 @@ class SlackBot:
         result = self.answer(question, history, request, partnership)
         if isinstance(result, str):
             return Reply(text=result, blocks=notice_blocks(result))
-        return self.layout(Asked(question, result), private=private, asked_by=asked_by)
+        return self.layout(Asked(question, result, list(history or []), partnership), private=private, asked_by=asked_by)
 
     def layout(self, asked: Asked, *, private: bool = False, asked_by: str | None = None,
                ref: str | None = None) -> Reply:

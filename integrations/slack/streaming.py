@@ -41,9 +41,9 @@ def post_answer(bot: SlackBot, client: WebClient, *, channel: str, thread_ts: st
         post(client, channel, thread_ts, Reply(text=text, blocks=notice_blocks(text)))
         return
     if isinstance(second, Answer):  # ready at once: one message, as always
-        post(client, channel, thread_ts, bot.layout(Asked(question, second)))
+        post(client, channel, thread_ts, bot.layout(Asked(question, second, list(history))))
         return
-    stream_answer(bot, client, channel, thread_ts, question, [first, second], items, user, team)
+    stream_answer(bot, client, channel, thread_ts, question, [first, second], items, user, team, history)
 
 
 def post(client: WebClient, channel: str, thread_ts: str, reply: Reply) -> None:
@@ -52,7 +52,8 @@ def post(client: WebClient, channel: str, thread_ts: str, reply: Reply) -> None:
 
 
 def stream_answer(bot: SlackBot, client: WebClient, channel: str, thread_ts: str, question: str,
-                  head: list[str], rest: Iterator[str | Answer], user: str | None, team: str | None) -> None:
+                  head: list[str], rest: Iterator[str | Answer], user: str | None, team: str | None,
+                  history: list[Message] | None = None) -> None:
     streamer = client.chat_stream(channel=channel, thread_ts=thread_ts, recipient_user_id=user,
                                   recipient_team_id=team, buffer_size=BUFFER_CHARS)
     streamed: list[str] = []
@@ -74,7 +75,7 @@ def stream_answer(bot: SlackBot, client: WebClient, channel: str, thread_ts: str
         if final is None:
             streamer.stop(markdown_text=f"\n\n{INTERRUPTED}")
             return
-        reply = bot.layout(Asked(question, final))
+        reply = bot.layout(Asked(question, final, list(history or [])))
         # The streamed text is the message's body; what follows it is the sources and the feedback control.
         streamer.stop(blocks=[b for b in reply.blocks if b.get("type") != "section"])
     except SlackApiError as exc:
@@ -84,7 +85,7 @@ def stream_answer(bot: SlackBot, client: WebClient, channel: str, thread_ts: str
         log.info("streaming refused (%s); posting the answer in one message", exc.response.get("error"))
         final = final or finish(rest)  # the model keeps writing; the person gets the finished answer
         post(client, channel, thread_ts,
-             bot.layout(Asked(question, final)) if final else Reply(INTERRUPTED, notice_blocks(INTERRUPTED)))
+             bot.layout(Asked(question, final, list(history or []))) if final else Reply(INTERRUPTED, notice_blocks(INTERRUPTED)))
         return
     finally:
         close = getattr(rest, "close", None)

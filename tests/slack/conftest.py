@@ -89,7 +89,7 @@ class SlackEndpoint:
             "channel": {"id": channel, "name": "general"}, "response_url": self.mock.response_url(response),
             "container": ({"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False}
                           if message else {"type": "message", "message_ts": "1.1", "channel_id": channel, "is_ephemeral": True}),
-            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": button.get("block_id", "b"),
+            "actions": [{"type": button.get("type", "button"), "action_id": button["action_id"], "block_id": button.get("block_id", "b"),
                          "value": button["value"], "text": button["text"], "action_ts": str(time.time())}],
         }
         if message:

@@ -206,12 +206,24 @@ def start_mock_slack() -> tuple[MockSlack, ThreadingHTTPServer]:
     return state, server
 
 
+THUMBS_UP, THUMBS_DOWN = "feedback:up", "feedback:down"
+
+
 def buttons(blocks: list[dict]) -> dict[str, dict]:
-    """action_id -> button element (with its block_id) of a message's blocks."""
+    """action_id -> button element (with its block_id) of a message's blocks. The two halves of Slack's
+    feedback_buttons control are THUMBS_UP and THUMBS_DOWN, each as the button a click would report."""
     found = {}
     for block in blocks:
-        for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            found[element["action_id"]] = {**element, "block_id": block.get("block_id")}
+        if block.get("type") == "actions":
+            for element in block.get("elements", []):
+                found[element["action_id"]] = {**element, "block_id": block.get("block_id")}
+        elif block.get("type") == "context_actions":
+            for element in block.get("elements", []):
+                if element.get("type") != "feedback_buttons":
+                    continue
+                for key, half in ((THUMBS_UP, "positive_button"), (THUMBS_DOWN, "negative_button")):
+                    found[key] = {"type": "feedback_buttons", "action_id": element["action_id"],
+                                  "block_id": block.get("block_id"), **element[half]}
     return found
 
 

@@ -196,8 +196,9 @@ def ours(value: str) -> bool:
 
 @st.composite
 def malformed_clicks(draw, response_url: str) -> dict:
-    action_id = draw(st.sampled_from(["feedback_up", "feedback_down", "share_answer"]))
-    value = json.dumps({"ref": "0123456789abcdef", "q": "How is the Ealing Learning Partnership funded?"})
+    action_id = draw(st.sampled_from(["feedback", "feedback_up", "feedback_down", "share_answer"]))
+    value = json.dumps({"ref": "0123456789abcdef", "q": "How is the Ealing Learning Partnership funded?",
+                        **({"r": "down"} if action_id == "feedback" else {})})
     public = draw(st.booleans())
     message = {"type": "message", "user": BOT_USER_ID, "ts": "1700000000.000100", "text": "An answer",
                "blocks": []} if public else None
@@ -211,7 +212,7 @@ def malformed_clicks(draw, response_url: str) -> dict:
         payload = click_payload(action_id, bad, response_url, message=message)
         return draw(broken(payload, [("channel", "id"), ("user", "id")])) if draw(st.booleans()) else payload
     if kind == "unknown_action":
-        unknown = st.text(max_size=30).filter(lambda a: a not in ("feedback_up", "feedback_down", "share_answer"))
+        unknown = st.text(max_size=30).filter(lambda a: a not in ("feedback", "feedback_up", "feedback_down", "share_answer"))
         payload = click_payload(draw(unknown), value, response_url, message=message)
         payload["type"] = draw(st.sampled_from(["block_actions", "view_submission", "shortcut", "interactive_message"]))
         return payload

@@ -6,9 +6,9 @@ import json
 import time
 
 from conftest import BOT_TOKEN, CHANNEL, HEAD
-from slack_mock import BOT_ID, BOT_USER_ID, block_text, buttons
+from slack_mock import BOT_ID, BOT_USER_ID, THUMBS_DOWN, THUMBS_UP, block_text, buttons
 
-from integrations.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, escape
+from integrations.slack.blocks import SHARE, escape
 
 ASK_TIMEOUT = 120  # the first answers of a session build the lexical index on a shared 2-core machine
 
@@ -31,7 +31,7 @@ def test_mention_is_answered_in_a_thread_with_sources_and_working_reaction(slack
     assert "subscription" in text.lower() and "[1]" in text
     sources = next(b for b in post["blocks"] if b["type"] == "context")["elements"][0]["text"]
     assert sources.startswith("*Sources*\n[1] ") and "Ealing" in sources
-    assert set(buttons(post["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN}
+    assert set(buttons(post["blocks"])) == {THUMBS_UP, THUMBS_DOWN}
     assert post["text"] and "Sources: [1]" in post["text"]  # plain-text fallback
 
     added, removed = slack.mock.of("reactions.add"), slack.mock.of("reactions.remove")
@@ -162,7 +162,7 @@ def test_slash_ask_is_ephemeral_and_share_posts_it_in_the_channel(slack):
     assert private["response_type"] == "ephemeral"
     assert "[1]" in block_text(private["blocks"]) and "*Sources*" in block_text(private["blocks"])
     found = buttons(private["blocks"])
-    assert set(found) == {SHARE, FEEDBACK_UP, FEEDBACK_DOWN}
+    assert set(found) == {SHARE, THUMBS_UP, THUMBS_DOWN}
     assert slack.mock.of("chat.postMessage") == []  # nobody else has seen it
 
     assert slack.click(found[SHARE], response="share").status_code == 200
@@ -171,7 +171,7 @@ def test_slash_ask_is_ephemeral_and_share_posts_it_in_the_channel(slack):
     shared = block_text(public["blocks"])
     assert f"<@{HEAD}> asked: {question}" in shared
     assert block_text(private["blocks"]) in shared  # the same answer, now public
-    assert set(buttons(public["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN}  # no Share button in public
+    assert set(buttons(public["blocks"])) == {THUMBS_UP, THUMBS_DOWN}  # no Share button in public
     deleted = slack.mock.wait_for("response_url", count=2, timeout=30)[1]
     assert deleted.get("delete_original") is True
 
@@ -193,7 +193,7 @@ def test_feedback_on_a_public_answer_is_stored_and_buttons_replaced(slack):
     slack.mention(question)
     post = slack.mock.wait_for("chat.postMessage", timeout=ASK_TIMEOUT)[0]
     posted = next(m for m in slack.mock.messages[CHANNEL] if m.get("bot_id") == BOT_ID)
-    assert slack.click(buttons(post["blocks"])[FEEDBACK_DOWN], user="UGOV00001", message=posted).status_code == 200
+    assert slack.click(buttons(post["blocks"])[THUMBS_DOWN], user="UGOV00001", message=posted).status_code == 200
     update = slack.mock.wait_for("chat.update", timeout=30)[0]
     assert update["channel"] == CHANNEL and update["ts"] == posted["ts"]
     assert buttons(update["blocks"]) == {}
@@ -212,7 +212,7 @@ def test_feedback_on_a_public_answer_is_stored_and_buttons_replaced(slack):
 def test_feedback_on_an_ephemeral_answer_keeps_share_and_thanks(slack):
     slack.command("ask How is the Ealing Learning Partnership funded?")
     private = slack.mock.wait_for("response_url", timeout=ASK_TIMEOUT)[0]
-    slack.click(buttons(private["blocks"])[FEEDBACK_UP], response="thumbs")
+    slack.click(buttons(private["blocks"])[THUMBS_UP], response="thumbs")
     replaced = slack.mock.wait_for("response_url", count=2, timeout=30)[1]
     assert replaced["replace_original"] is True
     assert set(buttons(replaced["blocks"])) == {SHARE}

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import CHANNEL, HEAD
-from slack_mock import TEAM_ID, block_text, buttons
+from slack_mock import TEAM_ID, THUMBS_DOWN, THUMBS_UP, block_text, buttons
 
 from assistant.config import Settings
 from assistant.generative import FIGURES_NOTICE
-from integrations.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP
 from tests.generative.scripted_server import ScriptedChatServer, contexts
 
 TIMEOUT = 120
@@ -68,7 +67,7 @@ def test_a_generative_answer_is_streamed_into_the_thread_ending_with_sources_and
     assert stored["thread_ts"] == message["ts"] and not stored["streaming"]
     assert stored["text"] == long_quote(model.requests[-1])  # streamed text = the final answer
     assert block_text(stop["blocks"]).startswith("*Sources*\n[1] ")
-    assert set(buttons(stop["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN}
+    assert set(buttons(stop["blocks"])) == {THUMBS_UP, THUMBS_DOWN}
     methods = [c.method for c in mock.calls]
     assert methods.index("reactions.add") < methods.index("chat.startStream") < methods.index("reactions.remove")
 
@@ -84,7 +83,7 @@ def test_when_streaming_is_refused_the_answer_is_one_post_message(generative_sla
     assert mock.of("chat.appendStream") == [] and mock.of("chat.stopStream") == []
     assert post["thread_ts"] == message["ts"]
     assert long_quote(model.requests[-1]) in block_text(post["blocks"])
-    assert set(buttons(post["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN} and "Sources: [1]" in post["text"]
+    assert set(buttons(post["blocks"])) == {THUMBS_UP, THUMBS_DOWN} and "Sources: [1]" in post["text"]
 
 
 def test_an_answer_the_figures_guard_replaces_is_updated_to_the_final_answer(generative_slack, model):
@@ -98,7 +97,7 @@ def test_an_answer_the_figures_guard_replaces_is_updated_to_the_final_answer(gen
     assert update["ts"] == stop["ts"]
     text = block_text(update["blocks"])
     assert "£9,000" not in text and FIGURES_NOTICE.format(source="is quoted directly from the documents") in text
-    assert set(buttons(update["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN}
+    assert set(buttons(update["blocks"])) == {THUMBS_UP, THUMBS_DOWN}
 
 
 def test_extractive_answers_are_still_posted_at_once(slack):

@@ -17,6 +17,7 @@ from integrations.slack.blocks import (
     answer_text,
     escape,
     parse_button_value,
+    parse_rating,
     source_line,
     thank_you_blocks,
     unescape,
@@ -45,6 +46,8 @@ def _shown_text(blocks: list[dict]) -> str:
     for block in shown:
         for element in block.get("elements", []):
             element.pop("value", None)
+            for half in ("positive_button", "negative_button"):
+                (element.get(half) or {}).pop("value", None)
     return json.dumps(shown, ensure_ascii=False)
 
 
@@ -72,16 +75,19 @@ def test_answer_blocks_layout_sources_and_buttons():
     answer = Answer(answer="Schools pay **£4,000** per school [1].", citations=[_citation(1), _citation(2, page=None)])
     blocks = answer_blocks(answer, ref="abc", question="How much?")
     types = [b["type"] for b in blocks]
-    assert types == ["section", "context", "actions"]
+    assert types == ["section", "context", "context_actions"]
     assert blocks[0]["text"]["text"] == "Schools pay *£4,000* per school [1]."
     sources = blocks[1]["elements"][0]["text"]
     assert "*Sources*" in sources
     assert "[1] Ealing Learning Partnership prospectus — Subscriptions (p. 12)" in sources
     assert "[2] Ealing Learning Partnership prospectus — Subscriptions" in sources
-    buttons = blocks[2]["elements"]
-    assert blocks[2]["block_id"] == FEEDBACK_BLOCK
-    assert [b["text"]["text"] for b in buttons] == ["👍 Helpful", "👎 Not helpful"]
-    assert parse_button_value(buttons[0]["value"]) == ("abc", "How much?")
+    [control] = blocks[2]["elements"]
+    assert blocks[2]["block_id"] == FEEDBACK_BLOCK and control["type"] == "feedback_buttons"
+    up, down = control["positive_button"], control["negative_button"]
+    assert [up["text"]["text"], down["text"]["text"]] == ["Helpful", "Not helpful"]
+    assert parse_button_value(up["value"]) == ("abc", "How much?")
+    assert (parse_rating(up["value"]), parse_rating(down["value"])) == ("up", "down")
+    assert parse_rating('{"ref": "abc", "q": "x", "r": "sideways"}') is None and parse_rating("[1]") is None
     assert "Sources: [1] Ealing" in answer_text(answer)
 
 
@@ -155,8 +161,8 @@ def test_share_button_only_when_private_and_thank_you_keeps_share():
 
 def test_button_value_stays_within_slack_limit_for_huge_questions():
     blocks = answer_blocks(Answer(answer="a"), ref="r", question="é\"<" * 2000)
-    value = blocks[-1]["elements"][0]["value"]
-    assert len(value) <= 2000
+    value = blocks[-1]["elements"][0]["negative_button"]["value"]
+    assert len(value) <= 2000 and parse_rating(value) == "down"
     ref, question = parse_button_value(value)
     assert ref == "r" and question.startswith("é\"<")
     assert parse_button_value("not json") == (None, None)
