@@ -64,6 +64,11 @@ def test_chat_citations_feedback_and_calculator_at_phone_width(browser, live_ser
     wait(driver, 20).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".message.assistant .feedback"), "Thanks"))
     rows = FeedbackStore(live_server.data_dir / "feedback.sqlite3").all()
     assert any(r["question"] == "What is the ELP board made up of?" and r["rating"] == "up" for r in rows)
+    # A 👎 on the follow-up keeps what reproduces it: the turns before it and the answer's citations.
+    calc_answer.find_element(By.CSS_SELECTOR, "button.thumb[data-rating='down']").click()
+    wait(driver, 20).until(lambda d: "Thanks" in calc_answer.find_element(By.CSS_SELECTOR, ".feedback").text)
+    [down] = [r for r in FeedbackStore(live_server.data_dir / "feedback.sqlite3").all() if r["rating"] == "down"]
+    assert len(down["history"]) == 4 and down["history"][0]["role"] == "user" and down["citations"]
 
     # The calculator: 420-pupil maintained primary, scenario 2 -> net position £4,467.
     Select(driver.find_element(By.ID, "calc-partnership")).select_by_visible_text("Ealing Learning Partnership")

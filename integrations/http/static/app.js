@@ -132,7 +132,9 @@ function citationList(answer, prefix) {
   return list;
 }
 
-function feedbackButtons(question, answer) {
+// `asked` is what was sent with the question (history, partnership): stored with the rating, it lets staff
+// reproduce the answer and turn a 👎 into an evaluation item.
+function feedbackButtons(question, answer, asked) {
   const box = el("div", {className: "feedback"}, el("span", {text: "Helpful?"}));
   // Words next to the thumbs: they still read right where no emoji font is installed.
   for (const [rating, label, text] of [["up", "Helpful", "👍 Yes"], ["down", "Not helpful", "👎 No"]]) {
@@ -140,7 +142,8 @@ function feedbackButtons(question, answer) {
     button.addEventListener("click", async () => {
       box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
       try {
-        await api("/feedback", {question, answer: answer.answer, rating});
+        await api("/feedback", {question, answer: answer.answer, rating, history: asked.history,
+                                partnership: asked.partnership, citations: answer.citations});
         box.replaceChildren(el("span", {className: "thanks", text: "Thanks for the feedback."}));
       } catch (error) {
         box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
@@ -152,7 +155,7 @@ function feedbackButtons(question, answer) {
   return box;
 }
 
-function renderAnswer(question, answer) {
+function renderAnswer(question, answer, asked) {
   const prefix = "cite-" + (++answerCount) + "-";
   const item = el("li", {className: "message assistant" + (answer.grounded ? "" : " not-grounded")});
   if (!answer.grounded) item.appendChild(el("p", {className: "note", text: "Not answered by the documents."}));
@@ -166,7 +169,7 @@ function renderAnswer(question, answer) {
     item.appendChild(el("p", {className: "note", text: "Worked out with: " + answer.tool_calls.map((t) => t.name).join(", ")}));
   }
   if (answer.citations.length) item.appendChild(citationList(answer, prefix));
-  item.appendChild(feedbackButtons(question, answer));
+  item.appendChild(feedbackButtons(question, answer, asked));
   $("messages").appendChild(item);
 }
 
@@ -188,7 +191,7 @@ async function onAsk(event) {
       streamed.appendChild(document.createTextNode(text));
     });
     pending.remove();
-    renderAnswer(question, answer);
+    renderAnswer(question, answer, body);
     history.push({role: "user", content: question}, {role: "assistant", content: answer.answer});
     $("question").value = "";
   } catch (error) {
