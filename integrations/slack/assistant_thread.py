@@ -12,6 +12,7 @@ from assistant.calculator.router import route_calculation
 from assistant.models import Message
 from integrations.slack.bot import SlackBot
 from integrations.slack.events import _person_message, strip_mentions, thread_history
+from integrations.slack.streaming import post_answer
 
 log = logging.getLogger("partnership.slack")
 
@@ -77,8 +78,9 @@ def build_assistant(bot: SlackBot) -> Assistant:
                 say(text=bot.limiter.message(wait))
                 return
             _quietly(set_status, status_for(question, history))  # before retrieval
-            reply = bot.reply(question, history)
-            say(text=reply.text, blocks=reply.blocks, unfurl_links=False, unfurl_media=False)
+            # As in channel threads: a chat model's answer is streamed, any other is posted at once.
+            post_answer(bot, client, channel=post.channel, thread_ts=thread_ts, question=question, history=history,
+                        user=post.user, team=context.team_id)
             _quietly(set_status, "")
         except Exception:  # never a stack trace in Slack: clear the status and apologise
             log.exception("answering in an assistant thread failed")

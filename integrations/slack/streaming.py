@@ -80,7 +80,17 @@ def stream_answer(bot: SlackBot, client: WebClient, channel: str, thread_ts: str
         streamer.stop(blocks=[b for b in reply.blocks if b.get("type") != "section"])
     except SlackApiError as exc:
         if streamer.ts is not None:
-            raise  # the stream was started and then broke: not a refusal
+            # The stream was started and then broke (appendStream or stopStream refused): the person has part
+            # of an answer. Finish it and put the whole answer in that message, or in a new one.
+            log.warning("the Slack stream broke (%s); replacing it with the finished answer", exc.response.get("error"))
+            final = final or finish(rest)
+            reply = (bot.layout(Asked(question, final, list(history or []))) if final
+                     else Reply(INTERRUPTED, notice_blocks(INTERRUPTED)))
+            try:
+                client.chat_update(channel=channel, ts=streamer.ts, text=reply.text, blocks=reply.blocks)
+            except SlackApiError:
+                post(client, channel, thread_ts, reply)
+            return
         # chat.startStream refused (it is first called once some text has gathered, or at stop).
         log.info("streaming refused (%s); posting the answer in one message", exc.response.get("error"))
         final = final or finish(rest)  # the model keeps writing; the person gets the finished answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from conftest import HEAD
-from slack_mock import BOT_USER_ID, block_text
+from slack_mock import BOT_USER_ID, THUMBS_DOWN, THUMBS_UP, block_text, buttons
 
 from integrations.slack.assistant_thread import (
     APOLOGY,
@@ -69,6 +69,7 @@ def test_question_sets_title_and_status_before_the_answer_with_sources(slack):
     answer = slack.mock.wait_for("chat.postMessage", count=2, timeout=ASK_TIMEOUT)[1]
     assert answer["channel"] == DM and answer["thread_ts"] == thread_ts
     assert "[1]" in block_text(answer["blocks"]) and "Sources: [1]" in answer["text"]
+    assert {THUMBS_UP, THUMBS_DOWN} <= set(buttons(answer["blocks"]))  # the feedback control
     cleared = slack.mock.wait_for("assistant.threads.setStatus", count=2, timeout=30)
     assert [s["status"] for s in cleared] == [SEARCHING, ""]
     assert all(s["channel_id"] == DM and s["thread_ts"] == thread_ts for s in cleared)

@@ -105,3 +105,46 @@ def test_extractive_answers_are_still_posted_at_once(slack):
     (post,) = slack.mock.wait_for("chat.postMessage", timeout=TIMEOUT)
     slack.mock.settle()
     assert post["thread_ts"] == message["ts"] and slack.mock.of("chat.startStream") == []
+
+
+def test_in_an_assistant_thread_a_generative_answer_is_streamed_between_status_and_clear(generative_slack, model):
+    from integrations.slack.assistant_thread import SEARCHING
+
+    model.compute(long_quote)
+    model.token_delay = 0.005
+    mock, dm = generative_slack.mock, "D0ASSIST2"
+    thread_ts = mock.next_ts()
+    generative_slack.event({"type": "assistant_thread_started", "event_ts": thread_ts,
+                            "assistant_thread": {"user_id": HEAD, "channel_id": dm, "thread_ts": thread_ts,
+                                                 "context": {}}})
+    mock.wait_for("assistant.threads.setSuggestedPrompts", timeout=30)
+    generative_slack.message(QUESTION, channel=dm, channel_type="im", thread_ts=thread_ts)
+    (stop,) = mock.wait_for("chat.stopStream", timeout=TIMEOUT)
+    statuses = mock.wait_for("assistant.threads.setStatus", count=2, timeout=30)
+    (start,) = mock.of("chat.startStream")
+    assert start["channel"] == dm and start["thread_ts"] == thread_ts and start["recipient_user_id"] == HEAD
+    assert [s["status"] for s in statuses] == [SEARCHING, ""]
+    methods = [c.method for c in mock.calls]
+    assert methods.index("assistant.threads.setStatus") < methods.index("chat.startStream")
+    assert methods.index("chat.stopStream") < len(methods) - 1 - methods[::-1].index("assistant.threads.setStatus")
+    stored = next(m for m in mock.messages[dm] if m["ts"] == stop["ts"])
+    assert stored["text"] == long_quote(model.requests[-1])
+    assert set(buttons(stop["blocks"])) == {THUMBS_UP, THUMBS_DOWN}
+
+
+def test_a_stream_that_breaks_after_it_started_is_replaced_by_the_finished_answer(generative_slack, model):
+    model.compute(long_quote)
+    model.token_delay = 0.005
+    mock = generative_slack.mock
+    mock.errors["chat.appendStream"] = "internal_error"  # Slack refuses one append mid-answer
+    message, _ = generative_slack.mention(QUESTION)
+    (update,) = mock.wait_for("chat.update", timeout=TIMEOUT)
+    mock.settle()
+    assert len(mock.of("chat.startStream")) == 1
+    (started,) = [m for m in mock.messages[CHANNEL] if "streaming" in m]
+    assert update["ts"] == started["ts"] and update["channel"] == CHANNEL  # the half-written message, completed
+    assert started["thread_ts"] == message["ts"]
+    assert long_quote(model.requests[-1]) in block_text(update["blocks"])
+    assert set(buttons(update["blocks"])) == {THUMBS_UP, THUMBS_DOWN} and "Sources: [1]" in update["text"]
+    assert mock.of("chat.postMessage") == [] and mock.of("chat.stopStream") == []
+    assert model.streams[-1]["done"]  # the answer was finished from the model, not cut short
