@@ -271,7 +271,8 @@ GENERIC = frozenset(tokens("school schools partnership partnerships ELP pupil pu
 
 def focus_tokens(question: str, glossary: Glossary = Glossary()) -> set[str]:
     """What the question asks about beyond the names in it: 'What Ofsted grade did Oaklands get?' → {grade}."""
-    names = {w.lower() for w in re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question[1:])}
+    # Sector terms the glossary knows ("SENCO", "SBM") are what is asked about, not names.
+    names = {w.lower() for w in re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question[1:]) if not glossary.knows(w)}
     words = [w for w in re.findall(r"£?[\w.']+", question) if w.lower() not in names]
     focus = set(tokens(" ".join(words)))
     return (focus | set(glossary.related(focus))) - GENERIC

@@ -68,9 +68,12 @@ class Evidence:
 
     def required_names(self, question: str) -> list[frozenset[str]]:
         """What an answer's source must mention: each capitalised name of the question, as its tokens
-        (an initialism as its spelled-out name's tokens). "Supply agency in Harrow?" needs a Harrow passage."""
+        (an initialism as its spelled-out name's tokens). "Supply agency in Harrow?" needs a Harrow passage;
+        sector terms the glossary knows are not names."""
         required = []
         for word in capitalised_words(question):
+            if self.glossary.knows(word):
+                continue  # "SBM asking…" is vocabulary (the glossary's), not a partnership the answer must name
             spelled = self.lexical.names.get(word.lower()) if word.isupper() else None
             toks = frozenset(t for t in tokens(spelled or word) if not t.startswith("#")) or frozenset(tokens(word))
             if toks:

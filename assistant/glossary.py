@@ -44,6 +44,11 @@ class Glossary:
             raise GlossaryError(f"{path}: expected 'groups:' as a list of lists of two or more terms, e.g. - [LA, local authority, council].")
         return cls.from_groups(groups)
 
+    def knows(self, word: str) -> bool:
+        """`word` is one of the glossary's terms ("SENCO", "SBM"): sector vocabulary, not a name."""
+        toks = frozenset(tokens(word))
+        return bool(toks) and any(toks == term for group in self.groups for term in group)
+
     def related(self, query_tokens: list[str] | set[str]) -> list[str]:
         """Tokens of the other terms of every group the query uses a term of (all of that term's tokens)."""
         present = set(query_tokens)

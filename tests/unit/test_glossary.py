@@ -48,3 +48,18 @@ def test_a_malformed_glossary_is_refused_naming_the_file(tmp_path, text, message
     with pytest.raises(GlossaryError, match=message) as info:
         Glossary.load(path)
     assert str(path) in str(info.value)
+
+
+def test_a_sector_term_is_vocabulary_not_a_name():
+    """"SBM asking…" must not require a passage naming "SBM", and "a new SENCO" is asked about SENCOs."""
+    from assistant.answering import focus_tokens
+    from assistant.evidence import Evidence
+
+    glossary = Glossary.from_groups([["SBM", "school business manager"], ["SENCO", "SENCo", "special needs coordinator"]])
+    assert glossary.knows("SBM") and glossary.knows("SENCo") and glossary.knows("school business manager")
+    assert not glossary.knows("Hillingdon") and not glossary.knows("business")
+
+    evidence = Evidence(lexical=None, glossary=glossary, decline_threshold=0.3)
+    assert evidence.required_names("SBM asking - when do Hillingdon invoices go out?") == [frozenset({"hillingdon"})]
+    assert "senco" in focus_tokens("We have a brand new SENCO, what's there for them?", glossary)
+    assert "hillingdon" not in focus_tokens("What does Hillingdon charge?", glossary)
