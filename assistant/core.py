@@ -19,6 +19,7 @@ from assistant.evidence import Evidence
 from assistant.models import Answer, Filters, Message
 from assistant.off_task import off_task_reason
 from assistant.retrieval import HybridRetriever
+from assistant.memory import release_free_memory
 from assistant.store import ChunkStore
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,7 @@ class Assistant:
                 log.exception("warming the sentence vectors failed")
             finally:
                 self.warming = False
+                release_free_memory()  # the warm's model buffers: back to the OS before traffic
 
         def stop_at_exit() -> None:
             # A thread still inside torch when the interpreter finalises aborts the process (SIGABRT):

@@ -27,6 +27,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from assistant.models import Filters
 from assistant.glossary import Glossary
+from assistant.memory import release_free_memory
 from assistant.store import ChunkStore
 from assistant.text import ACRONYM_RE, name_initialisms, query_tokens, tokens
 
@@ -179,8 +180,10 @@ class HybridRetriever(BaseRetriever):
         with self._lock:
             if self._lexical is None or marker != self._marker or self.store.committed_since(self._built_after):
                 newest = self.store.newest_commit()  # read first: a commit during the build triggers another
+                self._lexical = None  # the old snapshot goes before the new one is built
                 self._lexical = LexicalIndex.build(self.store)
                 self._marker, self._built_after = marker, newest
+                release_free_memory()  # the build's transient buffers and the old snapshot
             return self._lexical
 
     def refresh(self) -> None:

@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     ) -> None:
         """Start the HTTP API and web page (FastAPI + uvicorn); the index loads once at start-up."""
+        from assistant import memory
+
+        memory.for_long_running_process()  # first, before the model's and the server's threads allocate
         import uvicorn
 
         from integrations.http.app import create_app
