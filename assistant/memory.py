@@ -74,6 +74,6 @@ def start_trimmer(every_s: float = TRIM_EVERY_S) -> threading.Thread | None:
 
 
 def for_long_running_process() -> None:
-    """What `serve` and `slack` call first: fewer arenas, and a periodic trim."""
+    """What `serve` and `slack` call first (before they load anything): fewer arenas, and a periodic trim."""
     limit_arenas()
     start_trimmer()

@@ -22,14 +22,27 @@ def test_trim_and_arena_cap_work_on_glibc():
     assert memory.start_trimmer(every_s=3600) is thread  # one per process
 
 
-def test_serve_sets_up_the_allocator_first(monkeypatch):
-    import inspect
+@pytest.mark.parametrize("command", ["serve", "slack"])
+def test_long_running_commands_set_up_the_allocator_first(monkeypatch, command):
+    """Arenas are capped before anything else runs (settings, the model, the server's threads)."""
+    from typer.testing import CliRunner
 
-    from integrations.cli.commands import serve
+    from integrations.cli.app import app
+    from integrations.cli.commands import serve, slack
 
-    source = inspect.getsource(serve.register)
-    body = source[source.index('"""Start the HTTP API'):]
-    assert body.index("memory.for_long_running_process()") < body.index("import uvicorn")
+    class AllocatorSetUp(Exception):
+        pass
+
+    def set_up():
+        raise AllocatorSetUp
+
+    later = []
+    monkeypatch.setattr(memory, "for_long_running_process", set_up)
+    for module in (serve, slack):
+        monkeypatch.setattr(module, "load_settings", lambda: later.append("settings"))
+    result = CliRunner().invoke(app, [command])
+    assert isinstance(result.exception, AllocatorSetUp)
+    assert later == []
 
 
 class _Store:

@@ -15,6 +15,9 @@ def register(app: typer.Typer) -> None:
         For HTTP events instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and run `partnership serve`:
         the bot is then served at POST /slack/events. SLACK_API_URL overrides the Slack Web API URL.
         """
+        from assistant import memory
+
+        memory.for_long_running_process()  # first, before the model's and the socket client's threads allocate
         from slack_bolt.error import BoltError
         from slack_sdk.errors import SlackApiError, SlackClientError
 
