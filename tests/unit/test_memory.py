@@ -14,9 +14,9 @@ from assistant import retrieval as retrieval_module
 
 
 def test_trim_and_arena_cap_work_on_glibc():
-    if memory._glibc() is None:
-        pytest.skip("not glibc")
-    assert memory.release_free_memory() in (True, False)
+    # Debian (CI, the deployment image) is glibc: finding it is the point, not a reason to skip.
+    assert memory._glibc() is not None, "glibc's malloc_trim/mallopt not found"
+    assert isinstance(memory.release_free_memory(), bool)
     thread = memory.start_trimmer(every_s=3600)
     assert thread is not None and thread.daemon and thread.is_alive()
     assert memory.start_trimmer(every_s=3600) is thread  # one per process
