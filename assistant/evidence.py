@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 
 from assistant.glossary import Glossary
 from assistant.retrieval import LexicalIndex
-from assistant.text import STOPWORDS, stem, tokens
+from assistant.text import STOPWORDS, singular_acronyms, stem, tokens
 
 QUESTION_WORDS = frozenset(
     "what how can is are do does will why who when where which tell give show explain list describe could "
@@ -23,7 +23,7 @@ QUESTION_WORDS = frozenset(
 
 
 def capitalised_words(question: str) -> list[str]:
-    words = re.findall(r"\b[A-Z][A-Za-z'’-]+\b", question)
+    words = re.findall(r"\b[A-Z][A-Za-z'’-]+\b", singular_acronyms(question))
     return [w for w in words if re.split("['’]", w.lower())[0] not in STOPWORDS | QUESTION_WORDS]
 
 

@@ -37,6 +37,14 @@ def stem(token: str) -> str:
 ACRONYM_RE = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")
 
 
+# A plural initialism is the initialism: "NQTs" must find "NQT", and "PRUs" the spelled-out "Pupil Referral Units".
+PLURAL_ACRONYM = re.compile(r"\b([A-Z]{2,})s\b")
+
+
+def singular_acronyms(text: str) -> str:
+    return PLURAL_ACRONYM.sub(r"\1", text)
+
+
 def acronym_tokens(text: str) -> list[str]:
     return [
         "#" + word.lower()
@@ -47,11 +55,12 @@ def acronym_tokens(text: str) -> list[str]:
 
 def query_tokens(question: str) -> list[str]:
     """Tokens of a question for BM25: a mixed-case acronym counts only in its case-marked form."""
-    mixed_case = {w.lower() for w in ACRONYM_RE.findall(question) if not w.isupper()}
+    mixed_case = {w.lower() for w in ACRONYM_RE.findall(singular_acronyms(question)) if not w.isupper()}
     return [t for t in tokens(question) if t not in mixed_case]
 
 
 def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
+    text = singular_acronyms(text)
     out: list[str] = acronym_tokens(text)
     for raw in TOKEN_RE.findall(text.lower().replace("’", "'")):
         if not keep_stopwords and raw in STOPWORDS:

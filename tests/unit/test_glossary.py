@@ -63,3 +63,8 @@ def test_a_sector_term_is_vocabulary_not_a_name():
     assert evidence.required_names("SBM asking - when do Hillingdon invoices go out?") == [frozenset({"hillingdon"})]
     assert "senco" in focus_tokens("We have a brand new SENCO, what's there for them?", glossary)
     assert "hillingdon" not in focus_tokens("What does Hillingdon charge?", glossary)
+
+
+def test_a_plural_sector_term_is_vocabulary_too():
+    glossary = Glossary.from_groups([["NQT", "ECT", "newly qualified teacher"]])
+    assert glossary.knows("NQTs") and glossary.knows("ECTs")

@@ -1,7 +1,7 @@
 """Tokenising for BM25: figures and acronyms stay findable, and stemming is safe under threads."""
 from concurrent.futures import ThreadPoolExecutor
 
-from assistant.text import query_tokens, sentences, stem, tokens
+from assistant.text import query_tokens, sentences, singular_acronyms, stem, tokens
 
 
 def test_money_and_acronyms_are_tokens():
@@ -24,3 +24,12 @@ def test_stemming_is_consistent_across_threads():
     with ThreadPoolExecutor(16) as pool:
         got = list(pool.map(stem.__wrapped__, words))
     assert got == expected
+
+
+def test_a_plural_initialism_is_the_initialism():
+    # "NQTs" must find a passage about the NQT programme, and vice versa.
+    assert set(tokens("our NQTs")) >= {"#nqt", "nqt"}
+    assert "#nqts" not in tokens("our NQTs") and "nqts" not in tokens("our NQTs")
+    assert set(tokens("NQT induction")) & set(tokens("NQTs")) == {"#nqt", "nqt"}
+    # Only initialisms: ordinary capitalised words and mixed-case names are untouched.
+    assert singular_acronyms("Heads, News, SAfE, PRUs") == "Heads, News, SAfE, PRU"
