@@ -126,7 +126,8 @@ class ExtractiveAnswerer:
         """If one of the top hits is a Q&A chunk asking the same thing, its answer is the answer."""
         score, doc = self.qa_match(question, hits)
         focus = focus_tokens(question, self.glossary)
-        if doc is None or score < QA_MATCH or (score < QA_SAME and focus and not focus & set(tokens(doc.page_content))):
+        if doc is None or score < QA_MATCH or (score < QA_SAME and focus and not focus & set(tokens(doc.page_content))) \
+                or score < closest_above(doc, hits):
             # "What governor support does ELP provide?" is not "What is ELP?"; but a Q&A row ranked first on
             # every signal answers a question worded nothing like its own ("go it alone?" → "Isolation…").
             score, doc = self.qa_match(question, hits[:1])
@@ -200,6 +201,14 @@ class ExtractiveAnswerer:
             by_rank.setdefault(c.rank, []).append(display(c.unit))
         parts = [f"{display(c.unit)} [{book.cite(hits[c.rank], ' … '.join(by_rank[c.rank]))}]" for c in picked]
         return Answer(answer=" ".join(parts), citations=book.citations, grounded=True)
+
+
+def closest_above(doc: Document, hits: list[Document]) -> float:
+    """How closely the best passage ranked above `doc` matches the question (its best part's or whole
+    chunk's cosine): a documented question lower down that matches less well is another question
+    ("do we have to join?" is answered by the passage ranked first, not the Q&A row about representation)."""
+    above = hits[: next((i for i, h in enumerate(hits) if h is doc), 0)]
+    return max((max(float(h.metadata.get("part", 0.0)), float(h.metadata.get("dense", 0.0))) for h in above), default=0.0)
 
 
 CLOSEST_SOURCES = 3

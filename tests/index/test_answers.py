@@ -29,6 +29,10 @@ ANSWERABLE = [
     # a Q&A row ranked first answers whole, though its question is worded nothing like this one
     ("Would switching to ELP actually save us money compared with what we buy now?",
      "not find better value from the open market"),
+    # the passage ranked first answers; a lower Q&A row about something else (representation) does not
+    ("do schools have to join these local partnerships?", "not being compelled to join"),
+    # a plural initialism is the initialism: "NQTs" finds the NQT programme, "ECTs" is vocabulary
+    ("is there a Camden programme for our new ECTs/NQTs?", "newly qualified teachers"),
 ]
 
 DECLINE = [
