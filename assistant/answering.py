@@ -173,7 +173,9 @@ class ExtractiveAnswerer:
         sentence addresses the question, so the caller declines rather than quoting something off-topic.
         """
         ranked = self.candidates(question, hits)
-        on_topic = [c for c in ranked[:8] if c.covers_focus or c.similarity >= ON_TOPIC]
+        # On topic: it names what is asked about, is close in meaning, or gives the kind of thing asked for
+        # (a date for "when did BDSIP go live?": "launched on 1 April 2018" shares no word with it).
+        on_topic = [c for c in ranked[:8] if c.covers_focus or c.similarity >= ON_TOPIC or answers_type(question, c.unit)]
         if asks_quantity(question):
             # "How many…?", "what's their day rate?": a sentence without any quantity does not answer it,
             # however close its topic (a board member's row is not the school's results).

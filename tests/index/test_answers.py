@@ -33,6 +33,8 @@ ANSWERABLE = [
     ("do schools have to join these local partnerships?", "not being compelled to join"),
     # a plural initialism is the initialism: "NQTs" finds the NQT programme, "ECTs" is vocabulary
     ("is there a Camden programme for our new ECTs/NQTs?", "newly qualified teachers"),
+    # a sentence giving the kind of thing asked for (a date for "when") is on topic without shared words
+    ("when did BDSIP go live?", "launched on 1 April 2018"),
 ]
 
 DECLINE = [
