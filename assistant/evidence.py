@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 
 from assistant.glossary import Glossary
 from assistant.retrieval import LexicalIndex
-from assistant.text import STOPWORDS, singular_acronyms, stem, tokens
+from assistant.text import STOPWORDS, periods, singular_acronyms, stem, tokens
 
 QUESTION_WORDS = frozenset(
     "what how can is are do does will why who when where which tell give show explain list describe could "
@@ -53,11 +53,20 @@ class Evidence:
             and word.lower() not in self.lexical.names
         ]
 
+    def unknown_periods(self, question: str) -> list[str]:
+        """Years and periods the question asks about that no document names ("2019-20" rates when the
+        documents are of 2018-19): the documents cannot hold those facts."""
+        def known(first: int, last: int) -> bool:
+            return first in self.lexical.years if first == last else (first, last) in self.lexical.periods
+
+        return [written for written, span in periods(question).items() if not known(*span)]
+
     def weak(self, question: str, hits: list[Document], qa_score: float) -> str | None:
         """Why the documents don't answer `question`, or None when the evidence is good enough."""
         if not hits:
             return "nothing in them matches the question."
         unknown = self.unknown_names(question)
+        unknown += self.unknown_periods(question)
         if unknown:
             return f"they never mention {', '.join(unknown)}."
         # The closest whole passage, or the closest sentence or title within one.

@@ -29,7 +29,7 @@ from assistant.models import Filters
 from assistant.glossary import Glossary
 from assistant.memory import release_free_memory
 from assistant.store import ChunkStore
-from assistant.text import ACRONYM_RE, name_initialisms, query_tokens, tokens
+from assistant.text import ACRONYM_RE, name_initialisms, periods, query_tokens, tokens, years_mentioned
 
 CANDIDATES = 50  # per ranker, before fusion and filtering
 GLOSSARY_WEIGHT = 0.3  # a glossary term counts for less than the words actually asked
@@ -95,6 +95,8 @@ class LexicalIndex:
     bm25: SparseBM25 | None
     vocabulary: frozenset[str]
     names: dict[str, str]  # initialism → full name ("hlp" → "Hillingdon Learning Partnership")
+    periods: frozenset[tuple[int, int]] = frozenset()  # every period the documents name ("2018-19" → (2018, 2019))
+    years: frozenset[int] = frozenset()  # every year they name or a period of theirs covers
 
     @classmethod
     def build(cls, store: ChunkStore) -> "LexicalIndex":
@@ -105,7 +107,10 @@ class LexicalIndex:
         vocab = frozenset(t for toks in corpus for t in toks)
         labels = {cid: " ".join(str(d.metadata.get(k, "")) for k in ("title", "partnership", "partnerships")) for cid, d in chunks}
         names = name_initialisms(sorted(set(labels.values())) + [d.page_content for _, d in chunks])
-        return cls(ids, docs, SparseBM25(corpus) if corpus else None, vocab, names)
+        texts = [f"{labels[cid]} {d.metadata.get('section', '')} {d.page_content}" for cid, d in chunks]
+        spans = frozenset(span for text in texts for span in periods(text).values())
+        years = frozenset(y for text in texts for y in years_mentioned(text))
+        return cls(ids, docs, SparseBM25(corpus) if corpus else None, vocab, names, spans, years)
 
     def spell_out(self, query: str) -> str:
         """Add the full name of any initialism the documents never use ("HLP" → "... Hillingdon Learning Partnership")."""

@@ -16,6 +16,8 @@ STOPWORDS = frozenset(
     tell know please there's what's it's i'm we're don't does""".split()
 )
 
+MONTHS_RE = "January|February|March|April|May|June|July|August|September|October|November|December"
+
 # Money, decimals and codes stay whole ("£3.36", "13.76", "2fe"), so BM25 can find exact figures.
 TOKEN_RE = re.compile(r"£?\d+(?:[.,]\d+)*(?:k|m|p)?\b|[a-z][a-z0-9]*(?:'[a-z]+)?|\d+[a-z]+")
 
@@ -102,3 +104,39 @@ def name_initialisms(texts: list[str]) -> dict[str, str]:
         for name in NAME_RUN.findall(text):
             found.setdefault(initialism(name), name)
     return found
+
+
+# Years and periods ("2019-20", "2018/19", "in 2023", "Sept 2022"): a question about a period the documents
+# never mention asks for facts they do not have (next year's rates), like a name they never use.
+_PERIOD_CUE = rf"(?:\b(?:in|for|from|by|since|until|during|of|year|{MONTHS_RE}|Sept)\s+)"
+PERIOD_RE = re.compile(
+    rf"(?<![£\d.,])\b(20[0-3]\d)\s*(?:-|–|/|to)\s*(20[0-3]\d|[0-3]\d)\b"  # a range: 2019-20, 2018/2019
+    rf"|(?i:{_PERIOD_CUE})(20[0-3]\d)\b(?!\s*(?:-|–|/|to)\s*\d)(?![\s-]*(?:pupil|student|child|school|place|people|teacher|staff))",
+    re.I,
+)
+
+
+def periods(text: str) -> dict[str, tuple[int, int]]:
+    """Each year or period `text` mentions, as written → (first year, last year)."""
+    found: dict[str, tuple[int, int]] = {}
+    for m in PERIOD_RE.finditer(text):
+        if m.group(1):
+            first, last = int(m.group(1)), m.group(2)
+            end = int(last) if len(last) == 4 else first // 100 * 100 + int(last)
+            if first < end <= first + 10:
+                found.setdefault(m.group(0), (first, end))
+        else:
+            year = int(m.group(3))
+            found.setdefault(m.group(3), (year, year))
+    return found
+
+
+ANY_YEAR = re.compile(r"(?<![£\d.,])\b20[0-3]\d\b")
+
+
+def years_mentioned(text: str) -> set[int]:
+    """Every year `text` names, including the years inside its periods ("2018-2020" covers 2019)."""
+    years = {int(y) for y in ANY_YEAR.findall(text)}
+    for first, last in periods(text).values():
+        years.update(range(first, last + 1))
+    return years

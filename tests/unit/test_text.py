@@ -33,3 +33,14 @@ def test_a_plural_initialism_is_the_initialism():
     assert set(tokens("NQT induction")) & set(tokens("NQTs")) == {"#nqt", "nqt"}
     # Only initialisms: ordinary capitalised words and mixed-case names are untouched.
     assert singular_acronyms("Heads, News, SAfE, PRUs") == "Heads, News, SAfE, PRU"
+
+
+def test_periods_are_read_as_years_not_as_other_numbers():
+    from assistant.text import periods, years_mentioned
+
+    assert periods("What are the ELP rates for 2019-20?") == {"2019-20": (2019, 2020)}
+    assert periods("from 2019 to 2020, then in 2023?") == {"2019 to 2020": (2019, 2020), "2023": (2023, 2023)}
+    assert periods("Sept 2022") == {"2022": (2022, 2022)}
+    # pupil counts and money are not years
+    assert periods("a school with 2000 pupils pays £2019 for 2000 students") == {}
+    assert years_mentioned("second phase 2018-2020") == {2018, 2019, 2020}
