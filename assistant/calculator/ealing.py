@@ -92,6 +92,9 @@ def _primary(ctx: Context) -> CalcResult:
     suffix = (lambda sc: "") if len(scenarios) == 1 else (lambda sc: f"_scenario_{sc}")
     for sc in scenarios:
         per_school, per_pupil = s.amount(f"primary_per_school_s{sc}"), s.amount(f"primary_per_pupil_s{sc}")
+        # The per-pupil part on its own line: "how much of it is the per-pupil bit?" is a governor's question.
+        ctx.lines.append(WorkingLine(label=f"Per-pupil part of the scenario {sc} subscription",
+                                     formula=f"{exact(per_pupil)} × {count(n)}", amount=per_pupil * n))
         ctx.lines.append(WorkingLine(
             label=f"Subscription, scenario {sc} ({exact(per_school)} per school + {exact(per_pupil)} per pupil)",
             formula=f"{exact(per_school)} + {exact(per_pupil)} × {count(n)}",
@@ -105,6 +108,17 @@ def _primary(ctx: Context) -> CalcResult:
             formula=f"{exact(f['total_new_funding'])} − {exact(f['de_delegation'])} − {exact(f['subscription'])}",
             amount=f["net_position"], key="net_position" + suffix(sc)))
         totals["net_position" + suffix(sc)] = f["net_position"]
+    if maintained:
+        for sc in scenarios:  # what leaves the school's budget, whatever comes in
+            f = by_scenario[sc]
+            ctx.lines.append(WorkingLine(
+                label=f"Paid out{'' if len(scenarios) == 1 else f', scenario {sc}'} (de-delegation plus subscription)",
+                formula=f"{exact(f['de_delegation'])} + {exact(f['subscription'])}",
+                amount=f["de_delegation"] + f["subscription"]))
+    if len(scenarios) == 2:
+        one, two = by_scenario[1]["subscription"], by_scenario[2]["subscription"]
+        ctx.lines.append(WorkingLine(label="Scenario 2 subscription more than scenario 1",
+                                     formula=f"{exact(two)} − {exact(one)}", amount=two - one))
     ctx.cite("mfg_per_pupil", "council_share_per_pupil", "de_delegation_total", "de_delegation_per_pupil",
              *(f"primary_per_pupil_s{sc}" for sc in scenarios))
     status = "maintained primary" if maintained else "primary academy"

@@ -1,6 +1,8 @@
 """The calculator reproduces every cell of the published ELP primary table, to the pound."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from assistant.calculator import CalcRequest, calculate
@@ -104,3 +106,18 @@ def test_text_puts_the_figure_first_then_working_then_sources():
     assert rest.index("Working:") < rest.index("Sources:")
     assert "£4,000 + £6.11 × 420 = £6,566.20 (£6,566)" in rest
     assert "ealing-elp-prospectus-2018-19.txt" in rest.split("Sources:")[1]
+
+
+def test_the_working_shows_the_parts_a_governor_asks_about():
+    """The per-pupil part of each subscription, what a maintained school pays out, and the difference
+    between the scenarios are lines of their own (derived by the calculator, never by a model)."""
+    both = calculate(CalcRequest(partnership="ealing", phase="primary", pupils=400, maintained=True))
+    lines = {line.label: line.amount for line in both.working}
+    assert lines["Per-pupil part of the scenario 1 subscription"] == 1344  # £3.36 × 400
+    assert lines["Per-pupil part of the scenario 2 subscription"] == Decimal("2444.00")  # £6.11 × 400
+    assert lines["Paid out, scenario 1 (de-delegation plus subscription)"] == 1396 + 5344
+    assert lines["Scenario 2 subscription more than scenario 1"] == 1100
+    assert "£1,100" in both.to_text()
+    academy = calculate(CalcRequest(partnership="ealing", phase="primary", pupils=400, scenario=1, maintained=False))
+    assert not any(line.label.startswith("Paid out") for line in academy.working)  # nothing de-delegated
+    assert not any("more than scenario 1" in line.label for line in academy.working)  # one scenario
