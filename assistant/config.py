@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def encoder_dir(self) -> Path:
+        """ONNX exports of the embedding model (assistant/onnx_export.py), made once from its weights."""
+        return self.data_dir / "encoders"
+
+    @property
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.json"
 
