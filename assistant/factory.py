@@ -24,7 +24,7 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
     unreachable store.
     """
     settings = settings or Settings()
-    embeddings = embeddings or load_embeddings(settings.embedding_model, encoder_dir=settings.encoder_dir)
+    embeddings = embeddings or load_embeddings(settings.embedding_model, encoder_dir=settings.encoders_path)
     store = ChunkStore(settings, embeddings)
     store.check_model()  # never answer by comparing our vectors with another model's
     embedder = QueryEmbedder(embeddings)
@@ -50,7 +50,7 @@ def build_store(settings: Settings, *, embed: bool = True) -> ChunkStore:
     """The chunk store alone: with the configured embedding model for ingest and docs (ONNX, exported into
     the data dir on first use: ingest and questions share one encoder), or without one (`embed=False`) for
     what only counts and reads (doctor)."""
-    embeddings = load_embeddings(settings.embedding_model, encoder_dir=settings.encoder_dir) if embed else None
+    embeddings = load_embeddings(settings.embedding_model, encoder_dir=settings.encoders_path) if embed else None
     return ChunkStore(settings, embeddings)
 
 
