@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         description="A local sentence-transformers model directory to embed with instead of the bundled "
                     "all-MiniLM-L6-v2 (loaded by path only, never downloaded); changing it needs `partnership ingest --rebuild`.",
     )
+    encoder_dir: Path | None = Field(
+        None,
+        description="Where the embedding model's ONNX export is made and kept; unset means `encoders/` in the data "
+                    "dir. Several data dirs (or test runs) can share one: each export is named by its model's sha256.",
+    )
     hnsw_ef: int = Field(400, ge=10, description="HNSW construction_ef and search_ef (the defaults miss hits on small collections).")
 
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
@@ -79,7 +84,7 @@ class Settings(BaseSettings):
         description="Base URL of the Slack Web API (a proxy, or a local mock API in tests).",
     )
 
-    @field_validator("chroma_host", "embedding_model", "llm_base_url", "llm_model", "llm_api_key", "api_keys", mode="before")
+    @field_validator("chroma_host", "embedding_model", "encoder_dir", "llm_base_url", "llm_model", "llm_api_key", "api_keys", mode="before")
     @classmethod
     def _blank_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
@@ -124,6 +129,11 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def encoders_path(self) -> Path:
+        """Where the embedding model's ONNX export lives (assistant/onnx_export.py), made once from its weights."""
+        return self.encoder_dir or self.data_dir / "encoders"
 
     @property
     def manifest_path(self) -> Path:

@@ -24,7 +24,7 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
     unreachable store.
     """
     settings = settings or Settings()
-    embeddings = embeddings or load_embeddings(settings.embedding_model)
+    embeddings = embeddings or load_embeddings(settings.embedding_model, encoder_dir=settings.encoders_path)
     store = ChunkStore(settings, embeddings)
     store.check_model()  # never answer by comparing our vectors with another model's
     embedder = QueryEmbedder(embeddings)
@@ -47,9 +47,11 @@ def build_assistant(settings: Settings | None = None, embeddings=None) -> Assist
 
 
 def build_store(settings: Settings, *, embed: bool = True) -> ChunkStore:
-    """The chunk store alone: with the configured embedding model for ingest and docs, or without one
-    (`embed=False`) for what only counts and reads (doctor)."""
-    return ChunkStore(settings, load_embeddings(settings.embedding_model) if embed else None)
+    """The chunk store alone: with the configured embedding model for ingest and docs (ONNX, exported into
+    the data dir on first use: ingest and questions share one encoder), or without one (`embed=False`) for
+    what only counts and reads (doctor)."""
+    embeddings = load_embeddings(settings.embedding_model, encoder_dir=settings.encoders_path) if embed else None
+    return ChunkStore(settings, embeddings)
 
 
 def build_feedback(settings: Settings) -> FeedbackStore:

@@ -19,11 +19,9 @@ from functools import lru_cache
 import bm25s
 import numpy as np
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from assistant.models import Filters
 from assistant.glossary import Glossary
@@ -159,11 +157,13 @@ class SparseBM25:
         return self.index.get_scores(ids)
 
 
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over a ChunkStore. Each returned Document carries its scores in metadata:
+class HybridRetriever(BaseModel):
+    """Retriever over a ChunkStore. Each returned Document carries its scores in metadata:
     `dense` (cosine similarity), `part` (best part's cosine), `bm25`, and `fused` (the score that orders them).
 
-    `invoke(question, filters=Filters(...))` narrows by partnership or kind.
+    `invoke(question, filters=Filters(...))` narrows by partnership or kind. Not a LangChain BaseRetriever
+    itself: importing that pulls LangChain's tracer stack (over a second at every start); `as_langchain()`
+    gives one for a LangChain chain.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -195,15 +195,15 @@ class HybridRetriever(BaseRetriever):
         with self._lock:
             self._lexical = None
 
-    def _get_relevant_documents(
-        self,
-        query: str,
-        *,
-        run_manager: CallbackManagerForRetrieverRun,
-        filters: Filters | None = None,
-        k: int | None = None,
-    ) -> list[Document]:
+    def invoke(self, query: str, *, filters: Filters | None = None, k: int | None = None) -> list[Document]:
+        """The fused ranking's top k, best first."""
         return self.stages(query, filters, k)["fused"]
+
+    def as_langchain(self):
+        """This retriever as a LangChain BaseRetriever (Runnable: callbacks, batch, chains)."""
+        from assistant.langchain_retriever import LangChainRetriever
+
+        return LangChainRetriever(hybrid=self)
 
     def stages(self, query: str, filters: Filters | None = None, k: int | None = None) -> dict[str, list[Document]]:
         """Each ranker's list and the fused one, best first (eval shows where a passage is lost):

@@ -2,6 +2,7 @@
 latency over the eval questions, split into retrieval and answer time."""
 from __future__ import annotations
 
+import sys
 import time
 
 from bench.context import Ctx, partnership_command
@@ -21,14 +22,29 @@ def run(ctx: Ctx) -> dict:
             raise RuntimeError(f"`partnership ask` exited {done.returncode}: {done.stderr.strip()[-400:]}")
         walls.append(done.wall_s)
         rss.append(done.peak_rss_mb)
+    torch_import = import_torch_seconds(env, plan.cold_start_repeats, plan.timeout_s)
     warm, measured = call_worker("answer_warm", {"data_dir": str(index), "corpus": str(ctx.corpus),
                                                  "questions": ctx.questions, "passes": plan.repeats},
                                  ctx.workdir / "workers", plan.timeout_s)
     return {
         "cold_start": {"command": f"partnership ask {question!r} (new process; index already built)",
                        "seconds": spread(walls), "peak_rss_mb": max(rss)},
+        # The cold-start target is a multiple of this, measured in the same run (the machine's speed cancels).
+        "import_torch": {"command": 'python -c "import torch" (new process)', "seconds": torch_import,
+                         "cold_start_ratio": spread(walls)["median"] / torch_import["median"]},
         "warm": {"questions_source": ctx.questions_source, **warm, "worker_peak_rss_mb": measured.peak_rss_mb},
     }
+
+
+def import_torch_seconds(env: dict[str, str], repeats: int, timeout: float) -> dict:
+    """Wall time of `python -c "import torch"` in new processes: what the cold start is compared with."""
+    walls = []
+    for _ in range(repeats):
+        done = run_measured([sys.executable, "-c", "import torch"], env, timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"`import torch` exited {done.returncode}: {done.stderr.strip()[-400:]}")
+        walls.append(done.wall_s)
+    return spread(walls)
 
 
 def worker(args: dict) -> dict:
@@ -41,11 +57,11 @@ def worker(args: dict) -> dict:
     imports_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    embeddings = load_embeddings()
+    settings = Settings(data_dir=Path(args["data_dir"]), corpus_dir=Path(args["corpus"]))
+    embeddings = load_embeddings(encoder_dir=settings.encoders_path)  # as `partnership ask`: ONNX Runtime
     model_load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    assistant = build_assistant(Settings(data_dir=Path(args["data_dir"]), corpus_dir=Path(args["corpus"])),
-                                embeddings=embeddings)
+    assistant = build_assistant(settings, embeddings=embeddings)
     build_s = time.perf_counter() - t0
     questions = args["questions"]
     t0 = time.perf_counter()

@@ -154,4 +154,4 @@ def build_baseline(settings):
     from assistant.embeddings import load_embeddings
     from eval.baseline import NaiveRAG
 
-    return NaiveRAG(settings.corpus_dir, load_embeddings(), settings.max_question_chars)
+    return NaiveRAG(settings.corpus_dir, load_embeddings(encoder_dir=settings.encoders_path), settings.max_question_chars)

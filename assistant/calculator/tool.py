@@ -1,10 +1,13 @@
 """The LangChain tool a chat model calls. It returns `CalcResult.to_dict()`, or on bad input
-`{"error": message, "missing": [...]}` (missing is empty unless inputs were missing) — never raises."""
+`{"error": message, "missing": [...]}` (missing is empty unless inputs were missing) — never raises.
+
+The tool object itself (`funding_calculator`) is built on first use: `langchain_core.tools` pulls LangChain's
+tracer stack (about a second at start), and only a chat model with tool calls needs it."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from langchain_core.tools import StructuredTool
 from pydantic import ValidationError
 
 from assistant.calculator.engine import calculate
@@ -52,10 +55,20 @@ def _invalid_arguments(exc: ValidationError) -> dict[str, Any]:
     return {"error": explain_invalid(exc), "missing": []}
 
 
-funding_calculator = StructuredTool.from_function(
-    func=run_funding_calculator,
-    name="funding_calculator",
-    description=DESCRIPTION,
-    args_schema=CalcRequest,
-    handle_validation_error=_invalid_arguments,
-)
+@lru_cache(maxsize=1)
+def _build_tool():
+    from langchain_core.tools import StructuredTool
+
+    return StructuredTool.from_function(
+        func=run_funding_calculator,
+        name="funding_calculator",
+        description=DESCRIPTION,
+        args_schema=CalcRequest,
+        handle_validation_error=_invalid_arguments,
+    )
+
+
+def __getattr__(name: str):
+    if name == "funding_calculator":
+        return _build_tool()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

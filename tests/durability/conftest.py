@@ -99,7 +99,7 @@ def references(tmp_path_factory, embeddings) -> dict[int, Snapshot]:
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERSHIP_") and k not in ("CRASH_AT", "PAUSE_AT")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERSHIP_") or k == "PARTNERSHIP_ENCODER_DIR" and k not in ("CRASH_AT", "PAUSE_AT")}
     env.update({"PARTNERSHIP_DATA_DIR": str(data_dir), "PARTNERSHIP_CORPUS_DIR": str(CORPUS), "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env

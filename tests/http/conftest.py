@@ -57,7 +57,7 @@ class LiveServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERSHIP_")}
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERSHIP_") or k == "PARTNERSHIP_ENCODER_DIR"}
         self.env = {
             **inherited,
             "PARTNERSHIP_DATA_DIR": str(data_dir),

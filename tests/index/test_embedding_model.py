@@ -29,26 +29,6 @@ LETTER = "hillingdon-hlp-invitation-to-join.txt"
 QUESTION = "Is it all or nothing?"
 
 
-@pytest.fixture(scope="session")
-def other_model_dir(tmp_path_factory) -> Path:
-    from sentence_transformers import SentenceTransformer
-
-    try:
-        from sentence_transformers.sentence_transformer.modules import Pooling
-    except ImportError:  # sentence-transformers < 6
-        from sentence_transformers.models import Pooling
-
-    base = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
-    target = tmp_path_factory.mktemp("models") / "minilm-cls"
-    SentenceTransformer(modules=[base[0], Pooling(BUNDLED.dimension, pooling_mode="cls")], device="cpu").save(str(target))
-    return target
-
-
-@pytest.fixture(scope="session")
-def other_embeddings(other_model_dir):
-    return load_embeddings(other_model_dir)
-
-
 @pytest.fixture
 def folder(tmp_path) -> Path:
     target = tmp_path / "docs"
@@ -81,14 +61,15 @@ def stored_vector(settings: Settings, embeddings) -> tuple[str, np.ndarray]:
 
 
 def test_the_second_model_is_another_model_and_its_fingerprint_covers_the_configuration(
-        tmp_path, other_model_dir, other_embeddings, embeddings):
+        tmp_path, other_model_dir, other_embeddings, embeddings, shared_encoder_dir):
     other = other_embeddings.identity
     assert other.name == str(other_model_dir.resolve()) and other.dimension == BUNDLED.dimension == 384
     assert other.sha256 != MODEL_SHA256 and not other.same_model(BUNDLED)
     assert embeddings.identity == BUNDLED
     text = (CORPUS / LETTER).read_text(encoding="utf-8")[:400]
     assert float(np.dot(embeddings.embed_query(text), other_embeddings.embed_query(text))) < 0.95
-    assert load_embeddings(model_path()) is embeddings, "the bundled directory itself is the bundled model"
+    assert load_embeddings(model_path(), encoder_dir=shared_encoder_dir) is embeddings, \
+        "the bundled directory itself is the bundled model"
 
     shorter = tmp_path / "shorter"  # same weights, only a shorter max_seq_length: still another model
     shutil.copytree(other_model_dir, shorter)
