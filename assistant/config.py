@@ -30,7 +30,8 @@ class Settings(BaseSettings):
         description="A local sentence-transformers model directory to embed with instead of the bundled "
                     "all-MiniLM-L6-v2 (loaded by path only, never downloaded); changing it needs `partnership ingest --rebuild`.",
     )
-    hnsw_ef: int = Field(400, ge=10, description="HNSW construction_ef and search_ef (the defaults miss hits on small collections).")
+    hnsw_ef: int = Field(400, ge=10, description="HNSW ef_construction, and ef_search up to 10,000 vectors (it grows beyond: assistant/store.py search_ef). Chroma's default ef missed hits on small collections.")
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW max_neighbors (M) of a new collection; an existing one keeps its own (assistant/store.py explains the choice).")
 
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
     decline_threshold: float = Field(0.3, description="Below this evidence score the assistant declines instead of answering.")

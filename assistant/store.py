@@ -87,6 +87,41 @@ def open_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+# -- HNSW settings -----------------------------------------------------------------------------------
+# Measured by `python -m bench` (scale section: recall@5 against exact search on synthetic vectors):
+# - M (Chroma's max_neighbors, fixed when a collection is created) is HNSW_M_PLACEHOLDER for every collection.
+#   Chroma's default 16 gave recall 0.77 for near queries at 100,000 chunks; the size is not known when a
+#   collection is created (ingest adds files one by one), and a larger M costs nothing noticeable at small
+#   sizes (build time and disk at 1,000 chunks), so one M fits all sizes.
+# - ef_construction is Settings.hnsw_ef; ef_search is Settings.hnsw_ef up to EF_FLAT_UNTIL vectors and
+#   grows with the collection beyond (search_ef), set each time a store opens the collection: Chroma 1.x
+#   lets ef_search change on an existing collection, and a process reads it when it first loads the index.
+EF_FLAT_UNTIL = 10_000
+EF_GROWTH = 0.5  # ef_search ∝ count^EF_GROWTH beyond EF_FLAT_UNTIL
+
+
+def hnsw_configuration(settings: Settings) -> dict:
+    """The HNSW configuration a collection is created with (cosine; M and ef as above)."""
+    return {"space": "cosine", "ef_construction": settings.hnsw_ef, "ef_search": settings.hnsw_ef,
+            "max_neighbors": settings.hnsw_m}
+
+
+def search_ef(count: int, settings: Settings) -> int:
+    """ef_search for a collection of `count` vectors (never below Settings.hnsw_ef)."""
+    if count <= EF_FLAT_UNTIL:
+        return settings.hnsw_ef
+    return max(settings.hnsw_ef, round(settings.hnsw_ef * (count / EF_FLAT_UNTIL) ** EF_GROWTH))
+
+
+def fit_search_ef(collection, settings: Settings):
+    """Set the collection's ef_search for its size (a write only when it changes: size crossed a step)."""
+    want = search_ef(collection.count(), settings)
+    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    if hnsw.get("ef_search") != want:
+        collection.modify(configuration={"hnsw": {"ef_search": want}})
+    return collection
+
+
 @dataclass(frozen=True)
 class CommitRecord:
     """The committed version of one document: its chunk ids and the file they came from."""
@@ -113,24 +148,21 @@ class ChunkStore:
         self.parts = self._open_parts()
 
     def _open_collection(self):
-        ef = self.settings.hnsw_ef
-        return self.client.get_or_create_collection(
+        return fit_search_ef(self.client.get_or_create_collection(
             self.settings.collection,
             embedding_function=None,  # never Chroma's default (it reaches the network)
             metadata=self.model.to_metadata() if self.model else None,  # only on creation: an existing one keeps its own
-            # Chroma's default ef settings missed the best chunk in the top 3 on small collections.
-            configuration={"hnsw": {"space": "cosine", "ef_construction": ef, "ef_search": ef}},
-        )
+            configuration={"hnsw": hnsw_configuration(self.settings)},
+        ), self.settings)
 
     def _open_parts(self):
         # One vector per part of a chunk (its title, each quotable sentence: assistant.passages), so a chunk
         # can be found by its best sentence and answers quote sentences without embedding them again.
-        ef = self.settings.hnsw_ef
-        return self.client.get_or_create_collection(
+        return fit_search_ef(self.client.get_or_create_collection(
             f"{self.settings.collection}-parts",
             embedding_function=None,
-            configuration={"hnsw": {"space": "cosine", "ef_construction": ef, "ef_search": ef}},
-        )
+            configuration={"hnsw": hnsw_configuration(self.settings)},
+        ), self.settings)
 
     def _open_commits(self):
         return self.client.get_or_create_collection(f"{self.settings.collection}-commits", embedding_function=None)

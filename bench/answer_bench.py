@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from bench import torch_import
 from bench.context import Ctx, partnership_command
 from bench.proc import call_worker, child_env, run_measured
 from bench.stats import latency, spread
@@ -14,19 +15,21 @@ def run(ctx: Ctx) -> dict:
     index = ctx.require_index()
     question = ctx.questions[0]
     env = child_env(PARTNERSHIP_DATA_DIR=str(index), PARTNERSHIP_CORPUS_DIR=str(ctx.corpus))
-    walls, rss = [], []
+    walls, rss, torch_s = [], [], []
     for _ in range(plan.cold_start_repeats):
         done = run_measured(partnership_command() + ["ask", question], env, plan.timeout_s)
         if done.returncode != 0 or not done.stdout.strip():
             raise RuntimeError(f"`partnership ask` exited {done.returncode}: {done.stderr.strip()[-400:]}")
         walls.append(done.wall_s)
         rss.append(done.peak_rss_mb)
+        torch_s.append(torch_import.time_once(plan.timeout_s))  # interleaved: the same load hits both
     warm, measured = call_worker("answer_warm", {"data_dir": str(index), "corpus": str(ctx.corpus),
                                                  "questions": ctx.questions, "passes": plan.repeats},
                                  ctx.workdir / "workers", plan.timeout_s)
     return {
         "cold_start": {"command": f"partnership ask {question!r} (new process; index already built)",
-                       "seconds": spread(walls), "peak_rss_mb": max(rss)},
+                       "seconds": spread(walls), "peak_rss_mb": max(rss),
+                       "import_torch_s": spread(torch_s)},  # `python -c "import torch"`, new process
         "warm": {"questions_source": ctx.questions_source, **warm, "worker_peak_rss_mb": measured.peak_rss_mb},
     }
 
