@@ -368,16 +368,15 @@ class ChunkStore:
 
     def query(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """Nearest chunks to `vector` as (id, cosine similarity), best first. May include uncommitted
-        ids: callers keep only ids of their `all_chunks` snapshot."""
-        k = min(k, max(self.raw_count(), 1))
+        ids: callers keep only ids of their `all_chunks` snapshot. Chroma returns fewer than `k` when it
+        holds fewer, so no COUNT first (each Chroma call costs a few ms, and this runs on every question)."""
         got = self.collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         return [(cid, 1.0 - dist) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
     def query_parts(self, vector: list[float], k: int) -> list[tuple[str, float]]:
         """Nearest parts to `vector` as (chunk id, cosine similarity), best first; a chunk may come back once
         per part. May include uncommitted chunks: callers keep only ids of their snapshot."""
-        k = min(k, self.parts.count())
-        if k <= 0:
+        if k <= 0:  # as in `query`, no COUNT: an empty collection simply returns nothing
             return []
         try:
             got = self.parts.query(query_embeddings=[vector], n_results=k, include=["distances", "metadatas"])
