@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ def open_client(settings: Settings):
 
 # -- HNSW settings -----------------------------------------------------------------------------------
 # Measured by `python -m bench` (scale section: recall@5 against exact search on synthetic vectors):
-# - M (Chroma's max_neighbors, fixed when a collection is created) is HNSW_M_PLACEHOLDER for every collection.
+# - M (Chroma's max_neighbors, fixed when a collection is created) is Settings.hnsw_m (32) for every collection.
 #   Chroma's default 16 gave recall 0.77 for near queries at 100,000 chunks; the size is not known when a
 #   collection is created (ingest adds files one by one), and a larger M costs nothing noticeable at small
 #   sizes (build time and disk at 1,000 chunks), so one M fits all sizes.
@@ -98,6 +99,7 @@ def open_client(settings: Settings):
 #   lets ef_search change on an existing collection, and a process reads it when it first loads the index.
 EF_FLAT_UNTIL = 10_000
 EF_GROWTH = 0.5  # ef_search ∝ count^EF_GROWTH beyond EF_FLAT_UNTIL
+EF_STEP = 100
 
 
 def hnsw_configuration(settings: Settings) -> dict:
@@ -107,14 +109,17 @@ def hnsw_configuration(settings: Settings) -> dict:
 
 
 def search_ef(count: int, settings: Settings) -> int:
-    """ef_search for a collection of `count` vectors (never below Settings.hnsw_ef)."""
+    """ef_search for a collection of `count` vectors: Settings.hnsw_ef, times (count / EF_FLAT_UNTIL) ^
+    EF_GROWTH beyond EF_FLAT_UNTIL, in steps of EF_STEP (so the stored value changes only now and then)."""
     if count <= EF_FLAT_UNTIL:
         return settings.hnsw_ef
-    return max(settings.hnsw_ef, round(settings.hnsw_ef * (count / EF_FLAT_UNTIL) ** EF_GROWTH))
+    wanted = settings.hnsw_ef * (count / EF_FLAT_UNTIL) ** EF_GROWTH
+    return max(settings.hnsw_ef, EF_STEP * math.ceil(wanted / EF_STEP))
 
 
 def fit_search_ef(collection, settings: Settings):
-    """Set the collection's ef_search for its size (a write only when it changes: size crossed a step)."""
+    """Set the collection's ef_search for its size; a write only when the size crossed a step. A process that
+    already searched the collection keeps the ef it loaded until it reopens the store (serve: restart)."""
     want = search_ef(collection.count(), settings)
     hnsw = (collection.configuration or {}).get("hnsw") or {}
     if hnsw.get("ef_search") != want:
