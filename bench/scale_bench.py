@@ -42,7 +42,9 @@ def run(ctx: Ctx) -> dict:
 DESCRIPTION = {
     "vectors": f"synthetic: uniform on the {synthetic.DIM}-d unit sphere, numpy seed {synthetic.SEED}",
     "texts": "synthetic paragraphs and section titles from bench/synthetic.py (for BM25 and title matching in "
-             "the hybrid retriever; titles get text-seeded synthetic vectors)",
+             "the hybrid retriever; titles get text-seeded synthetic vectors). The synthetic index has no "
+             "parts (sentence vectors): the parts ranker's search returns nothing here, so a real index of the "
+             "same size, with about five parts a chunk, pays one more HNSW search over a larger collection",
     "uniform_queries": "random unit vectors (the hardest case for HNSW: no structure)",
     "near_queries": "a stored vector plus unit-norm noise (cosine ≈ 0.71, like a question and its chunk)",
 }
