@@ -35,7 +35,8 @@ class Settings(BaseSettings):
         description="Where the embedding model's ONNX export is made and kept; unset means `encoders/` in the data "
                     "dir. Several data dirs (or test runs) can share one: each export is named by its model's sha256.",
     )
-    hnsw_ef: int = Field(400, ge=10, description="HNSW construction_ef and search_ef (the defaults miss hits on small collections).")
+    hnsw_ef: int = Field(400, ge=10, description="HNSW ef_construction, and ef_search up to 10,000 vectors (it grows beyond: assistant/store.py search_ef). Chroma's default ef missed hits on small collections.")
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW max_neighbors (M) of a new collection; an existing one keeps its own (assistant/store.py explains the choice).")
 
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
     decline_threshold: float = Field(0.3, description="Below this evidence score the assistant declines instead of answering.")

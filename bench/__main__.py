@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": time.perf_counter() - started,
         "sections": sections,
         "targets": report.targets(sections),
+        "growth": report.growth(sections),
         "ratios": report.ratios(sections),
     }
     json_path, md_path = report.write(payload, args.out)

@@ -2,9 +2,9 @@
 latency over the eval questions, split into retrieval and answer time."""
 from __future__ import annotations
 
-import sys
 import time
 
+from bench import torch_import
 from bench.context import Ctx, partnership_command
 from bench.proc import call_worker, child_env, run_measured
 from bench.stats import latency, spread
@@ -15,36 +15,23 @@ def run(ctx: Ctx) -> dict:
     index = ctx.require_index()
     question = ctx.questions[0]
     env = child_env(PARTNERSHIP_DATA_DIR=str(index), PARTNERSHIP_CORPUS_DIR=str(ctx.corpus))
-    walls, rss = [], []
+    walls, rss, torch_s = [], [], []
     for _ in range(plan.cold_start_repeats):
         done = run_measured(partnership_command() + ["ask", question], env, plan.timeout_s)
         if done.returncode != 0 or not done.stdout.strip():
             raise RuntimeError(f"`partnership ask` exited {done.returncode}: {done.stderr.strip()[-400:]}")
         walls.append(done.wall_s)
         rss.append(done.peak_rss_mb)
-    torch_import = import_torch_seconds(env, plan.cold_start_repeats, plan.timeout_s)
+        torch_s.append(torch_import.time_once(plan.timeout_s))  # interleaved: the same load hits both
     warm, measured = call_worker("answer_warm", {"data_dir": str(index), "corpus": str(ctx.corpus),
                                                  "questions": ctx.questions, "passes": plan.repeats},
                                  ctx.workdir / "workers", plan.timeout_s)
     return {
         "cold_start": {"command": f"partnership ask {question!r} (new process; index already built)",
-                       "seconds": spread(walls), "peak_rss_mb": max(rss)},
-        # The cold-start target is a multiple of this, measured in the same run (the machine's speed cancels).
-        "import_torch": {"command": 'python -c "import torch" (new process)', "seconds": torch_import,
-                         "cold_start_ratio": spread(walls)["median"] / torch_import["median"]},
+                       "seconds": spread(walls), "peak_rss_mb": max(rss),
+                       "import_torch_s": spread(torch_s)},  # `python -c "import torch"`, new process
         "warm": {"questions_source": ctx.questions_source, **warm, "worker_peak_rss_mb": measured.peak_rss_mb},
     }
-
-
-def import_torch_seconds(env: dict[str, str], repeats: int, timeout: float) -> dict:
-    """Wall time of `python -c "import torch"` in new processes: what the cold start is compared with."""
-    walls = []
-    for _ in range(repeats):
-        done = run_measured([sys.executable, "-c", "import torch"], env, timeout)
-        if done.returncode != 0:
-            raise RuntimeError(f"`import torch` exited {done.returncode}: {done.stderr.strip()[-400:]}")
-        walls.append(done.wall_s)
-    return spread(walls)
 
 
 def worker(args: dict) -> dict:

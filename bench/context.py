@@ -21,29 +21,27 @@ class Plan:
     scale_time_limit_s: float  # a synthetic ingest still running after this is stopped; its progress is reported
     retrieval_chunks: tuple[int, ...]  # synthetic-vector collection sizes
     retrieval_queries: int
-    hybrid_max_chunks: int  # the whole HybridRetriever (BM25 + dense) is timed up to this size
-    hybrid_queries: int
+    hybrid_queries: int  # whole HybridRetriever (BM25 + dense + parts) calls timed at every size
     question_limit: int | None  # None: every eval question
     cold_start_repeats: int
     http_levels: tuple[int, ...]
     http_requests: int  # per concurrency level
     timeout_s: float  # per worker process
+    vector_build_timeout_s: float  # building a synthetic-vector collection (100,000 took ~25 min here)
 
     @classmethod
     def full(cls) -> "Plan":
         return cls(quick=False, repeats=2, scale_docs=(1_000, 10_000), scale_paragraphs=1,
                    scale_time_limit_s=400, retrieval_chunks=(1_000, 10_000, 100_000), retrieval_queries=100,
-                   hybrid_max_chunks=10_000, hybrid_queries=30,
-                   question_limit=None, cold_start_repeats=3, http_levels=(1, 8, 32), http_requests=200,
-                   timeout_s=1500)
+                   hybrid_queries=30, question_limit=None, cold_start_repeats=3, http_levels=(1, 8, 32),
+                   http_requests=200, timeout_s=1500, vector_build_timeout_s=7200)
 
     @classmethod
     def quick_plan(cls) -> "Plan":
         return cls(quick=True, repeats=1, scale_docs=(10, 30), scale_paragraphs=1,
                    scale_time_limit_s=120, retrieval_chunks=(200, 1_000), retrieval_queries=20,
-                   hybrid_max_chunks=1_000, hybrid_queries=10,
-                   question_limit=8, cold_start_repeats=1, http_levels=(1, 8, 32), http_requests=20,
-                   timeout_s=300)
+                   hybrid_queries=10, question_limit=8, cold_start_repeats=1, http_levels=(1, 8, 32),
+                   http_requests=20, timeout_s=300, vector_build_timeout_s=300)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -67,10 +67,33 @@ def render(payload: dict, verdict: Callable[[dict], str]) -> str:
                    f"| {'**MISSED**' if v == 'MISSED' else v} |")
     out += ["", "Ours / naive baseline: " + ", ".join(
         f"{k} = {'—' if v is None else f'{v:.2f}'}" for k, v in payload["ratios"].items()), ""]
-    for part in (_ingest, _scale, _retrieval, _answer, _http, _baseline):
+    for part in (_growth, _ingest, _scale, _retrieval, _answer, _http, _baseline):
         out += part(payload) + [""]
     out += _method(payload)
     return "\n".join(out) + "\n"
+
+
+def _growth(payload: dict) -> list[str]:
+    rows = payload.get("growth") or []
+    out = ["## How cost grows", ""]
+    if not rows:
+        return out + ["Not measured (the scale section did not run)."]
+    sizes = list(rows[0]["values"])
+    out += ["Each figure at " + " / ".join(f"{int(n):,}" for n in sizes) + " chunks, and how it grows, read off "
+            "those figures: the slope k of log(cost) against log(chunks) (cost ∝ chunks^k; k below 0.05 is flat, "
+            "below 0.3 logarithmic, below 0.8 sub-linear, below 1.2 linear). Ingest with the real model runs at "
+            "1,000 and 10,000 chunks only; the index build at every size inserts synthetic vectors (no model), "
+            "as the retrieval rows below use.", "",
+            "| Figure | " + " | ".join(f"{int(n):,} chunks" for n in sizes) + " | Growth |",
+            "|---|" + "---|" * len(sizes) + "---|"]
+    for row in rows:
+        cells = " | ".join("—" if v is None else _plain(v, row["unit"]) for v in row["values"].values())
+        out.append(f"| {row['figure']} | {cells} | {row['sentence']} |")
+    return out
+
+
+def _plain(value: float, unit: str) -> str:
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
 def _ingest(payload: dict) -> list[str]:
@@ -139,19 +162,23 @@ def _retrieval(payload: dict) -> list[str]:
         return out + [f"**FAILED:** {r['error']}"]
     out += [f"Vectors: {r['vectors']}. Texts: {r['texts']}. Uniform queries: {r['uniform_queries']}; "
             f"near queries: {r['near_queries']}. Collections are opened by `ChunkStore` (cosine, "
-            "ef_construction = ef_search = Settings.hnsw_ef); dense queries ask for the retriever's "
-            "candidate count. The hybrid row runs `HybridRetriever.invoke` unchanged except that query "
-            "vectors are looked up instead of computed by the model.", "",
-            "| Chunks | Build | Dense p50 / p95 / p99 ms | Hybrid p50 / p95 / p99 ms | BM25 build / first query "
-            "| Recall@5 uniform | Recall@5 near | Near: source in top 5 | Disk |", "|---|---|---|---|---|---|---|---|---|"]
+            "M and ef as in assistant/store.py: ef_search is set for the collection's size when a store opens it); "
+            "recall is measured in a fresh process that opens the collection that way. Dense queries ask for the "
+            "retriever's candidate count. The hybrid columns run `HybridRetriever.invoke` unchanged except that "
+            "query vectors are looked up instead of computed by the model, in a process of their own: its peak "
+            "RSS is what serving that index holds without the model.", "",
+            "| Chunks | Build | M / ef_construction / ef_search | Dense p50 / p95 / p99 ms | Hybrid p50 / p95 / p99 ms "
+            "| BM25 build / first query | Recall@5 uniform | Recall@5 near | Near: source in top 5 | Disk | Query RSS |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in r["sizes"]:
         reused = f", reused from a build at {s['built_at']}" if s.get("build_reused") else ""
         out.append(f"| {s['chunks']:,} | {number(s['build_s'], 's')} ({s['vectors_per_s']:.0f}/s{reused}) "
+                   f"| {s['hnsw_m']} / {s['ef_construction']} / {s['ef_search']} "
                    f"| {_lat(s['dense_query'], ' / ')} | {_lat(s.get('hybrid_query'), ' / ')} "
                    f"| {number(s.get('bm25_build_s'), 's')} / {number(s.get('first_hybrid_query_s'), 's')} "
                    f"| {s['recall_at_5_uniform_queries']:.3f} | {s['recall_at_5_near_queries']:.3f} "
                    f"| {s['near_source_found_at_5']:.3f} "
-                   f"| {s['index_size_mb']:.0f} MiB |")
+                   f"| {s['index_size_mb']:.0f} MiB | {s['query_process_peak_rss_mb']:.0f} MiB |")
     return out
 
 
@@ -163,7 +190,9 @@ def _answer(payload: dict) -> list[str]:
     w, b = d["warm"], d["warm"]["in_process_breakdown_s"]
     return out + [
         f"Cold start to first answer: {_spread(d['cold_start']['seconds'])}, peak RSS "
-        f"{d['cold_start']['peak_rss_mb']:.0f} MiB ({d['cold_start']['command']}).", "",
+        f"{d['cold_start']['peak_rss_mb']:.0f} MiB ({d['cold_start']['command']}). In the same run, interleaved "
+        f"with it, `python -c \"import torch\"` in a new process took {_spread(d['cold_start']['import_torch_s'])}"
+        f"{_over(d['cold_start'])}.", "",
         "Where the cold start goes (measured in the warm worker): " + ", ".join(
             f"{k.replace('_', ' ')} {v:.2f} s" for k, v in b.items()) + ".", "",
         f"Warm `Assistant.ask` over {w['questions']} questions × {w['passes']} passes ({w['questions_source']}); "
@@ -176,6 +205,11 @@ def _answer(payload: dict) -> list[str]:
         "| Part | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|",
         f"| Whole ask | {_lat(w['total'])} |", f"| Retrieval | {_lat(w['retrieval'])} |",
         f"| Answer (everything else) | {_lat(w['answer'])} |"]
+
+
+def _over(cold: dict) -> str:
+    ask, torch = cold["seconds"]["median"], cold["import_torch_s"]["median"]
+    return f" (cold start / import torch = {ask / torch:.2f}, medians)" if ask and torch else ""
 
 
 def _http(payload: dict) -> list[str]:

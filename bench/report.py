@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench import growth as growth_table
 from bench import markdown
 from bench.proc import REPO
 from bench.schema import validate
@@ -89,42 +90,99 @@ def _get(data: dict, *path):
     return data
 
 
-def _target(id_: str, description: str, op: str, target: float, unit: str, value) -> dict:
+def _target(id_: str, description: str, op: str, target: float | None, unit: str, value) -> dict:
     met = None
-    if value is not None:
+    if value is not None and target is not None:
         met = {"<=": value <= target, ">=": value >= target, "==": value == target}[op]
     return {"id": id_, "description": description, "op": op, "target": target, "unit": unit,
             "value": None if value is None else float(value), "met": met}
 
 
+# Targets at 10,000 and 100,000 chunks: a --quick run stops at 1,000 chunks, so it leaves them not measured.
+FULL_RUN_TARGETS = frozenset({"hybrid_p95_10k", "hybrid_p95_100k", "recall_near_100k", "dense_p95_100k"})
+COLD_START_OVER_TORCH = 2.5  # the issue's target: cold start ≤ 2.5 × `python -c "import torch"`, same run
+MIB_TO_MB = 1024 * 1024 / 1e6  # ru_maxrss is in KiB; the issue's memory target is in MB
+
+
+def _size(sizes: list[dict], chunks: int) -> dict | None:
+    return next((s for s in sizes if s["chunks"] == chunks), None)
+
+
+def _level(levels: list[dict] | None, concurrency: int) -> dict | None:
+    return next((lv for lv in levels or [] if lv["concurrency"] == concurrency), None)
+
+
 def targets(sections: dict) -> list[dict]:
+    """The issue's targets, each description starting with the figure's name as the issue writes it, plus
+    the earlier targets that still hold. A --quick run has no 10,000/100,000-chunk sizes: those are not
+    measured there."""
     data = {name: s.get("data") if s["status"] == "ok" else None for name, s in sections.items()}
     sizes = _get(data, "scale", "retrieval", "sizes") or []
-    largest = sizes[-1] if sizes else None
-    at = f"{largest['chunks']:,} chunks" if largest else "largest size"
-    hybrid = next((s for s in reversed(sizes) if s.get("hybrid_query")), None)
-    hybrid_at = f"{hybrid['chunks']:,} chunks (largest timed)" if hybrid else "largest size"
+    at_10k, at_100k = _size(sizes, 10_000), _size(sizes, 100_000)
     levels = _get(data, "http", "levels")
+    at_8, at_32 = _level(levels, 8), _level(levels, 32)
     return [
+        _target("hybrid_p95_10k", "Hybrid retrieval p95 at 10,000 chunks (`HybridRetriever.invoke`, synthetic)",
+                "<=", 30.0, "ms", _get(at_10k, "hybrid_query", "p95_ms")),
+        _target("hybrid_p95_100k", "Hybrid retrieval p95 at 100,000 chunks (`HybridRetriever.invoke`, synthetic)",
+                "<=", 80.0, "ms", _get(at_100k, "hybrid_query", "p95_ms")),
+        _recall_target(at_100k),
+        _cold_start_target(_get(data, "answer", "cold_start")),
+        _target("http_8_rps", "HTTP `/ask` throughput, 8 concurrent clients", ">=", 38.0, "req/s",
+                _get(at_8, "requests_per_s")),
+        _target("http_8_errors", "HTTP `/ask` throughput, 8 concurrent clients: errors", "==", 0, "errors",
+                _get(at_8, "errors")),
+        _target("http_32_rps", "HTTP `/ask` throughput, 32 concurrent clients", ">=", 32.0, "req/s",
+                _get(at_32, "requests_per_s")),
+        _target("http_32_p95", "HTTP `/ask` throughput, 32 concurrent clients: latency p95", "<=", 1500.0, "ms",
+                _get(at_32, "latency", "p95_ms")),
+        _target("http_32_errors", "HTTP `/ask` throughput, 32 concurrent clients: errors", "==", 0, "errors",
+                _get(at_32, "errors")),
+        _target("serve_rss", "`partnership serve` peak RSS (during the HTTP load)", "<=", 700.0, "MB",
+                _scaled(_get(data, "http", "server_peak_rss_mb"), MIB_TO_MB)),
+        _target("ask_p50_over_baseline", "Warm ask p50, ours / naive baseline (same run)", "<=", 1.2, "ratio",
+                ratio(_get(data, "baseline", "ask_ours", "p50_ms"), _get(data, "baseline", "ask_baseline", "p50_ms"))),
         _target("noop_reingest", "Re-ingest of the unchanged corpus (median)", "<=", 1.0, "s",
                 _get(data, "ingest", "noop_reingest_s", "median")),
         _target("ingest_over_raw", "Ingest throughput / raw embedding throughput (medians)", ">=", 0.9, "ratio",
                 _get(data, "ingest", "ingest_over_raw")),
-        _target("dense_p95", f"Dense (Chroma HNSW) query p95 at {at}", "<=", 30.0, "ms",
-                _get(largest, "dense_query", "p95_ms")),
-        _target("hybrid_p95", f"Hybrid retriever (BM25 + dense) p95 at {hybrid_at}", "<=", 30.0, "ms",
-                _get(hybrid, "hybrid_query", "p95_ms")),
-        _target("recall_uniform", f"HNSW recall@5 vs exact, uniform random queries, {at}", ">=", 0.98, "",
-                _get(largest, "recall_at_5_uniform_queries")),
-        _target("recall_near", f"HNSW recall@5 vs exact, queries near a stored vector, {at}", ">=", 0.98, "",
-                _get(largest, "recall_at_5_near_queries")),
-        _target("cold_start", "Cold start to first answer, `partnership ask` (median)", "<=", 8.0, "s",
-                _get(data, "answer", "cold_start", "seconds", "median")),
         _target("warm_ask_p95", "Warm Assistant.ask p95 over the eval questions", "<=", 150.0, "ms",
                 _get(data, "answer", "warm", "total", "p95_ms")),
+        _target("dense_p95_100k", "Dense (Chroma HNSW) query p95 at 100,000 chunks", "<=", 30.0, "ms",
+                _get(at_100k, "dense_query", "p95_ms")),
         _target("http_errors", "HTTP errors at all concurrency levels", "==", 0, "errors",
                 sum(level["errors"] for level in levels) if levels else None),
     ]
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
+def _recall_target(size: dict | None) -> dict:
+    how = ""
+    if size:
+        how = (f" (M {size['hnsw_m']}, ef_search {size['ef_search']}; build {size['build_s']:.0f} s, "
+               f"{size['index_size_mb']:.0f} MiB on disk)")
+    return _target("recall_near_100k", "HNSW recall@5 vs exact, near queries, 100,000 chunks" + how, ">=", 0.95, "",
+                   _get(size, "recall_at_5_near_queries"))
+
+
+def _cold_start_target(cold: dict | None) -> dict:
+    """Seconds against 2.5 × the median `import torch` of the same run (the target is computed from it)."""
+    ask, torch = _get(cold, "seconds", "median"), _get(cold, "import_torch_s", "median")
+    limit = None if torch is None else COLD_START_OVER_TORCH * torch
+    how = ""
+    if ask is not None and torch is not None:
+        how = (f" (median {ask:.2f} s; `python -c \"import torch\"` {torch:.2f} s, so the target is "
+               f"{COLD_START_OVER_TORCH:g} × {torch:.2f} s; ratio {ask / torch:.2f})")
+    return _target("cold_start", "Cold start to first answer (`partnership ask`, index built)" + how, "<=", limit, "s",
+                   ask)
+
+
+def growth(sections: dict) -> list[dict]:
+    scale = sections.get("scale") or {}
+    return growth_table.rows(scale.get("data") if scale.get("status") == "ok" else None)
 
 
 def ratios(sections: dict) -> dict:

@@ -1,5 +1,6 @@
-"""Scale: ingest of synthetic corpora (1k and 10k documents), and retrieval latency and HNSW recall at
-1k/10k/100k chunks with synthetic vectors inserted straight into a collection opened by ChunkStore."""
+"""Scale: ingest of synthetic corpora (1k and 10k documents), and retrieval latency (dense and the whole
+hybrid retriever), HNSW recall and the serving process's RSS at 1k/10k/100k chunks, with synthetic vectors
+inserted straight into a collection opened by ChunkStore."""
 from __future__ import annotations
 
 import json
@@ -16,20 +17,17 @@ from bench.proc import WorkerError, call_worker
 from bench.stats import latency
 
 MODEL_LOAD_ALLOWANCE_S = 90
-NEAR_NOISE = 1.0
-CHUNKS_PER_DOC = 50  # synthetic chunks per commit record (a corpus document has tens of chunks)  # a unit-norm perturbation of this size puts the query at cosine ≈ 0.71 from its source
+NEAR_NOISE = 1.0  # a unit-norm perturbation of this size puts the query at cosine ≈ 0.71 from its source
+CHUNKS_PER_DOC = 50  # synthetic chunks per commit record (a corpus document has tens of chunks)
 
 
 def run(ctx: Ctx) -> dict:
     plan = ctx.plan
     corpora = [_ingest_synthetic(ctx, n) for n in plan.scale_docs]
-    args = {"sizes": list(plan.retrieval_chunks), "queries": plan.retrieval_queries,
-            "hybrid_max": plan.hybrid_max_chunks, "hybrid_queries": plan.hybrid_queries, "workdir": str(ctx.workdir / "vectors"),
-            "cache": str(ctx.vector_cache) if ctx.vector_cache else None}
     try:
-        retrieval, _ = call_worker("retrieval", args, ctx.workdir / "workers", plan.timeout_s)
+        retrieval = {**DESCRIPTION, "sizes": [_retrieval_at(ctx, n) for n in plan.retrieval_chunks]}
     except WorkerError as exc:
-        retrieval = {"error": str(exc), "sizes": []}
+        retrieval = {**DESCRIPTION, "error": str(exc), "sizes": []}
     shutil.rmtree(ctx.workdir / "vectors", ignore_errors=True)  # the cache (ctx.vector_cache) is kept
     return {
         "generator": (f"bench/synthetic.py: random.Random(seed={synthetic.SEED}) fills {len(synthetic.PARAGRAPHS)} "
@@ -39,6 +37,30 @@ def run(ctx: Ctx) -> dict:
         "corpora": corpora,
         "retrieval": retrieval,
     }
+
+
+DESCRIPTION = {
+    "vectors": f"synthetic: uniform on the {synthetic.DIM}-d unit sphere, numpy seed {synthetic.SEED}",
+    "texts": "synthetic paragraphs and section titles from bench/synthetic.py (for BM25 and title matching in "
+             "the hybrid retriever; titles get text-seeded synthetic vectors). The synthetic index has no "
+             "parts (sentence vectors): the parts ranker's search returns nothing here, so a real index of the "
+             "same size, with about five parts a chunk, pays one more HNSW search over a larger collection",
+    "uniform_queries": "random unit vectors (the hardest case for HNSW: no structure)",
+    "near_queries": "a stored vector plus unit-norm noise (cosine ≈ 0.71, like a question and its chunk)",
+}
+
+
+def _retrieval_at(ctx: Ctx, n: int) -> dict:
+    """One collection size, three processes: build (or reuse) it; recall against exact search; then the
+    timed queries, alone in their process so its peak RSS is what serving that index holds (no model)."""
+    plan, workers = ctx.plan, ctx.workdir / "workers"
+    args = {"chunks": n, "root": str(ctx.vector_cache or ctx.workdir / "vectors"), "queries": plan.retrieval_queries,
+            "hybrid_queries": plan.hybrid_queries}
+    built, _ = call_worker("retrieval_build", args, workers, plan.vector_build_timeout_s, label=f"retrieval_build_{n}")
+    args["folder"] = built["folder"]
+    recall, _ = call_worker("retrieval_recall", args, workers, plan.timeout_s, label=f"retrieval_recall_{n}")
+    timed, measured = call_worker("retrieval_query", args, workers, plan.timeout_s, label=f"retrieval_query_{n}")
+    return {"chunks": n, **built, **recall, **timed, "query_process_peak_rss_mb": measured.peak_rss_mb}
 
 
 def _ingest_synthetic(ctx: Ctx, n_docs: int) -> dict:
@@ -155,101 +177,130 @@ class _TableEmbeddings:
         return [self.embed_query(t) for t in texts]
 
 
-def retrieval_worker(args: dict) -> dict:
+def _near_queries(vectors, n_queries: int):
+    """(source indices, queries): each a stored vector plus NEAR_NOISE of unit-norm noise."""
     import numpy as np
 
-    from assistant.retrieval import CANDIDATES, HybridRetriever, QueryEmbedder
-
-    n_queries, root = int(args["queries"]), Path(args["workdir"])
-    cache = Path(args["cache"]) if args.get("cache") else None
-    sizes = []
-    for n in args["sizes"]:
-        vectors = synthetic.unit_vectors(n)
-        with_text = n <= int(args["hybrid_max"])
-        store, settings, built = _collection(n, vectors, with_text, cache or root)
-
-        queries = synthetic.unit_vectors(n_queries, seed=synthetic.SEED + 1)
-        for q in queries[:5]:  # warm the index into memory
-            store.query(q.tolist(), CANDIDATES)
-        dense = []
-        for q in queries:
-            t0 = time.perf_counter()
-            store.query(q.tolist(), CANDIDATES)  # what HybridRetriever asks Chroma for
-            dense.append(time.perf_counter() - t0)
-
-        rng = np.random.default_rng(synthetic.SEED + 3)
-        sources = rng.choice(n, size=n_queries, replace=False) if n >= n_queries else rng.choice(n, size=n_queries)
-        near = vectors[sources] + NEAR_NOISE * synthetic.unit_vectors(n_queries, seed=synthetic.SEED + 4)
-        near /= np.linalg.norm(near, axis=1, keepdims=True)
-        entry = {"chunks": n, **built, "vectors_per_s": n / built["build_s"], "dense_query": latency(dense),
-                 "candidates": CANDIDATES, "index_size_mb": disk_usage_mb(settings.data_dir),
-                 "recall_at_5_uniform_queries": _recall(store, vectors, queries, 5),
-                 "recall_at_5_near_queries": _recall(store, vectors, near, 5),
-                 "near_source_found_at_5": _source_found(store, sources, near, 5)}
-
-        if with_text:
-            query_texts = synthetic.texts(int(args["hybrid_queries"]), seed=synthetic.SEED + 2)
-            embedder = QueryEmbedder(_TableEmbeddings(dict(zip(query_texts, queries))))
-            retriever = HybridRetriever(store=store, query_embedder=embedder, k=settings.top_k)
-            t0 = time.perf_counter()
-            retriever.lexical()
-            entry["bm25_build_s"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            retriever.invoke("warm-up question")  # the first query also embeds every section title
-            entry["first_hybrid_query_s"] = time.perf_counter() - t0
-            hybrid, found = [], 0
-            for text in query_texts:
-                t0 = time.perf_counter()
-                found += len(retriever.invoke(text))
-                hybrid.append(time.perf_counter() - t0)
-            entry["hybrid_query"] = latency(hybrid)
-            entry["hybrid_hits_per_query"] = found / len(query_texts)  # > 0: it searched committed chunks
-        sizes.append(entry)
-    return {"vectors": f"synthetic: uniform on the {synthetic.DIM}-d unit sphere, numpy seed {synthetic.SEED}",
-            "texts": "synthetic paragraphs and section titles from bench/synthetic.py (for BM25 and title "
-                     "matching in the hybrid retriever; titles get text-seeded synthetic vectors)",
-            "uniform_queries": "random unit vectors (the hardest case for HNSW: no structure)",
-            "near_queries": "a stored vector plus unit-norm noise (cosine ≈ 0.71, like a question and its chunk)",
-            "sizes": sizes}
+    n = len(vectors)
+    rng = np.random.default_rng(synthetic.SEED + 3)
+    sources = rng.choice(n, size=n_queries, replace=n < n_queries)
+    near = vectors[sources] + NEAR_NOISE * synthetic.unit_vectors(n_queries, seed=synthetic.SEED + 4)
+    return sources, near / np.linalg.norm(near, axis=1, keepdims=True)
 
 
-def _collection(n: int, vectors, with_text: bool, root: Path):
-    """A ChunkStore holding `n` synthetic chunks: built now, or reused from `root` if an earlier run built
-    the identical one (same size, seed, ef and chromadb version; the HNSW build is the slow part)."""
-    import chromadb
+def _uniform_queries(n_queries: int):
+    return synthetic.unit_vectors(n_queries, seed=synthetic.SEED + 1)
 
+
+def build_worker(args: dict) -> dict:
+    n = int(args["chunks"])
+    return _build_or_reuse(n, Path(args["root"]))
+
+
+def recall_worker(args: dict) -> dict:
+    """Recall@5 of the collection as every process opens it (ChunkStore: M, ef_search for its size)."""
     from assistant.config import Settings
     from assistant.store import ChunkStore
 
-    ef = Settings().hnsw_ef
-    folder = root / f"chunks-{n}-{'hybrid' if with_text else 'dense'}-seed{synthetic.SEED}-ef{ef}-chromadb{chromadb.__version__}"
+    n, n_queries = int(args["chunks"]), int(args["queries"])
+    settings = Settings(data_dir=Path(args["folder"]))
+    store = ChunkStore(settings, embeddings=None)
+    vectors = synthetic.unit_vectors(n)
+    sources, near = _near_queries(vectors, n_queries)
+    hnsw = store.collection.configuration["hnsw"]
+    return {"hnsw_m": hnsw["max_neighbors"], "ef_construction": hnsw["ef_construction"],
+            "ef_search": hnsw["ef_search"], "index_size_mb": disk_usage_mb(settings.data_dir),
+            "recall_at_5_uniform_queries": _recall(store, vectors, _uniform_queries(n_queries), 5),
+            "recall_at_5_near_queries": _recall(store, vectors, near, 5),
+            "near_source_found_at_5": _source_found(store, sources, near, 5)}
+
+
+def query_worker(args: dict) -> dict:
+    """Dense queries (what HybridRetriever asks Chroma for) and whole HybridRetriever.invoke calls."""
+    from assistant.config import Settings
+    from assistant.retrieval import CANDIDATES, HybridRetriever, QueryEmbedder
+    from assistant.store import ChunkStore
+
+    settings = Settings(data_dir=Path(args["folder"]))
+    store = ChunkStore(settings, embeddings=None)
+    queries = _uniform_queries(int(args["queries"]))
+    for q in queries[:5]:  # warm the index into memory
+        store.query(q.tolist(), CANDIDATES)
+    dense = []
+    for q in queries:
+        t0 = time.perf_counter()
+        store.query(q.tolist(), CANDIDATES)
+        dense.append(time.perf_counter() - t0)
+
+    query_texts = synthetic.texts(int(args["hybrid_queries"]), seed=synthetic.SEED + 2)
+    embedder = QueryEmbedder(_TableEmbeddings(dict(zip(query_texts, queries))))
+    retriever = HybridRetriever(store=store, query_embedder=embedder, k=settings.top_k)
+    t0 = time.perf_counter()
+    retriever.lexical()
+    bm25_build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    retriever.invoke("warm-up question")  # the first query also embeds every section title
+    first_s = time.perf_counter() - t0
+    hybrid, found = [], 0
+    for text in query_texts:
+        t0 = time.perf_counter()
+        found += len(retriever.invoke(text))
+        hybrid.append(time.perf_counter() - t0)
+    return {"candidates": CANDIDATES, "dense_query": latency(dense), "bm25_build_s": bm25_build_s,
+            "first_hybrid_query_s": first_s, "hybrid_query": latency(hybrid),
+            "hybrid_hits_per_query": found / len(query_texts)}  # > 0: it searched committed chunks
+
+
+LAYOUT = "text1"  # bump when what a cached collection holds changes (texts, metadata, commit records)
+
+
+def collection_folder(root: Path, n: int) -> Path:
+    """Where the collection of `n` synthetic chunks lives: named by everything fixed when it is built (size,
+    seed, M, ef_construction, chromadb version), so changing any of them builds a new one. ef_search is
+    not in the name: ChunkStore sets it whenever it opens a collection."""
+    import chromadb
+
+    from assistant.config import Settings
+
+    s = Settings()
+    return root / (f"chunks-{n}-seed{synthetic.SEED}-M{s.hnsw_m}-efc{s.hnsw_ef}-{LAYOUT}"
+                   f"-chromadb{chromadb.__version__}")
+
+
+def _build_or_reuse(n: int, root: Path) -> dict:
+    """A ChunkStore holding `n` synthetic chunks: built now, or reused from `root` if an earlier run built
+    the identical one (the HNSW build is the slow part)."""
+    from assistant.config import Settings
+    from assistant.store import ChunkStore
+
+    folder = collection_folder(root, n)
     marker = folder / "bench-built.json"
     settings = Settings(data_dir=folder)
     if marker.exists():
-        store = ChunkStore(settings, embeddings=None)
-        if store.raw_count() == n:
-            return store, settings, {**json.loads(marker.read_text()), "build_reused": True}
+        if ChunkStore(settings, embeddings=None).raw_count() == n:
+            built = json.loads(marker.read_text())
+            return {**built, "folder": str(folder), "vectors_per_s": n / built["build_s"], "build_reused": True}
         shutil.rmtree(folder)  # incomplete or stale: build again
+    shutil.rmtree(folder, ignore_errors=True)  # a build killed before its marker
     store = ChunkStore(settings, embeddings=None)  # same collection config; vectors go in directly
+    vectors = synthetic.unit_vectors(n)
     ids = [f"c{i}" for i in range(n)]
-    texts = synthetic.texts(n) if with_text else None
+    texts = synthetic.texts(n)
     # Section titles and sources as real chunks have them (the retriever also matches titles).
     metas = [{"source": f"synthetic-{i // CHUNKS_PER_DOC:06d}.txt", "section": title}
-             for i, title in enumerate(synthetic.titles(n))] if with_text else None
+             for i, title in enumerate(synthetic.titles(n))]
     batch = min(5000, store.client.get_max_batch_size())
     started = time.perf_counter()
     for start in range(0, n, batch):
         store.collection.add(ids=ids[start:start + batch], embeddings=vectors[start:start + batch],
-                             documents=texts[start:start + batch] if texts else None,
-                             metadatas=metas[start:start + batch] if metas else None)
+                             documents=texts[start:start + batch], metadatas=metas[start:start + batch])
     build_s = time.perf_counter() - started
-    if with_text:  # readers (BM25, titles) only see committed documents
-        for start in range(0, n, CHUNKS_PER_DOC):
-            store.commit(metas[start]["source"], ids[start:start + CHUNKS_PER_DOC], "synthetic", "synthetic")
+    for start in range(0, n, CHUNKS_PER_DOC):  # readers (BM25, titles) only see committed documents
+        store.commit(metas[start]["source"], ids[start:start + CHUNKS_PER_DOC], "synthetic", "synthetic")
     built = {"build_s": build_s, "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
              "load_avg_at_build": [round(x, 2) for x in os.getloadavg()]}
     marker.write_text(json.dumps(built))
-    return store, settings, {**built, "build_reused": False}
+    return {**built, "folder": str(folder), "vectors_per_s": n / build_s, "build_reused": False}
 
 
 def _source_found(store, sources, near, k: int) -> float:

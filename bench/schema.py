@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the issue-15 targets, growth rows, hybrid and RSS at every retrieval size
 SECTIONS = ("ingest", "scale", "answer", "http", "baseline")
 
 
@@ -81,12 +81,17 @@ class ScaleCorpus(_Open):
 class RetrievalSize(_Open):
     chunks: int
     build_s: float
+    build_reused: bool
+    hnsw_m: int = Field(ge=2)
+    ef_construction: int = Field(ge=1)
+    ef_search: int = Field(ge=1)
     dense_query: Latency
+    hybrid_query: Latency
     recall_at_5_uniform_queries: float = Field(ge=0, le=1)
     recall_at_5_near_queries: float = Field(ge=0, le=1)
     near_source_found_at_5: float = Field(ge=0, le=1)
     index_size_mb: float
-    hybrid_query: Latency | None = None
+    query_process_peak_rss_mb: float
 
 
 class Retrieval(_Open):
@@ -103,6 +108,7 @@ class ScaleData(_Open):
 class ColdStart(_Open):
     seconds: Spread
     peak_rss_mb: float
+    import_torch_s: Spread  # `python -c "import torch"` in the same run: the cold-start target is 2.5 × it
 
 
 class WarmAsk(_Open):
@@ -157,7 +163,7 @@ class Target(BaseModel):
     id: str
     description: str
     op: Literal["<=", ">=", "=="]
-    target: float
+    target: float | None  # None: computed from a figure of the run that was not measured
     unit: str
     value: float | None
     met: bool | None  # None: not measured (its section failed)
@@ -176,14 +182,25 @@ class Machine(_Open):
     busiest_other_processes: list[str]
 
 
+class GrowthRow(BaseModel):
+    """One row of "how cost grows": a figure at 1k / 10k / 100k chunks and its growth read off them."""
+    figure: str
+    unit: str
+    values: dict[str, float | None]  # chunks (as a string) -> value; None: not measured at that size
+    slope: float | None  # of log(value) against log(chunks)
+    growth: Literal["flat", "logarithmic", "sub-linear", "linear", "super-linear"] | None
+    sentence: str
+
+
 class Results(BaseModel):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     quick: bool
     plan: dict
     machine: Machine
     duration_s: float
     sections: dict[str, Section]
     targets: list[Target]
+    growth: list[GrowthRow]
     ratios: dict[str, float | None]
 
 

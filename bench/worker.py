@@ -14,7 +14,9 @@ import warnings
 TASKS = {
     "ingest_corpus": "bench.ingest_bench:worker",
     "scale_ingest": "bench.scale_bench:ingest_worker",
-    "retrieval": "bench.scale_bench:retrieval_worker",
+    "retrieval_build": "bench.scale_bench:build_worker",
+    "retrieval_recall": "bench.scale_bench:recall_worker",
+    "retrieval_query": "bench.scale_bench:query_worker",
     "answer_warm": "bench.answer_bench:worker",
     "baseline": "bench.baseline_bench:worker",
 }
