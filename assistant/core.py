@@ -128,6 +128,10 @@ class Assistant:
     ) -> Turn | Answer:
         """Everything before the backend writes: validation, routing, retrieval and the evidence checks.
         Returns the finished Answer when no backend is needed (off-task, calculation, weak evidence)."""
+        with self.retriever.query_embedder.expecting():  # concurrent questions share one model call
+            return self._prepare(question, history, filters)
+
+    def _prepare(self, question: str, history, filters) -> Turn | Answer:
         question = self.validate(question)
         if not self.store.has_documents():
             raise IndexEmptyError()

@@ -25,6 +25,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from assistant.batching import QueryBatcher, batch_query_function
 from assistant.models import Filters
 from assistant.glossary import Glossary
 from assistant.memory import release_free_memory
@@ -38,7 +39,8 @@ PARTS_PER_CHUNK = 4  # parts fetched per chunk wanted: most chunks come back onc
 
 
 class QueryEmbedder:
-    """Embeds questions once: retrieval and sentence scoring reuse the same vector."""
+    """Embeds questions once: retrieval and sentence scoring reuse the same vector. Questions asked at the
+    same time (concurrent HTTP requests) are embedded together in one model call (assistant/batching.py)."""
 
     def __init__(self, embeddings: Embeddings, cache_size: int = 512):
         self.embeddings = embeddings
@@ -48,10 +50,14 @@ class QueryEmbedder:
         # One model call at a time: torch already spreads one call over every core, so concurrent calls
         # (many HTTP requests at once) would only compete for the same cores.
         self._model_lock = threading.Lock()
+        self.batcher = QueryBatcher(batch_query_function(embeddings), self._model_lock)
 
     def _embed(self, text: str) -> tuple[float, ...]:
-        with self._model_lock:
-            return tuple(self.embeddings.embed_query(text))
+        return tuple(self.batcher.embed(text))
+
+    def expecting(self):
+        """Context manager around one question: a batch being collected waits (briefly) for its vector."""
+        return self.batcher.expecting()
 
     def remember(self, vectors: dict[str, list[float]]) -> None:
         """Vectors computed elsewhere (the parts stored at ingest), so answers need not embed them again."""
