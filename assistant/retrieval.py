@@ -13,6 +13,8 @@ chunks that every ranker finds middling, as reciprocal-rank fusion would.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -177,11 +179,36 @@ class HybridRetriever(BaseRetriever):
     _marker: tuple = PrivateAttr(default=())
     _built_after: int = PrivateAttr(default=0)  # the newest commit the index includes
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _pinned: threading.local = PrivateAttr(default_factory=threading.local)
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """One snapshot for a whole question on this thread: the first `lexical()` inside is kept, so
+        retrieval and the evidence checks see the same index and the store's freshness check (two COUNTs
+        and a lookup) runs once per question instead of once per use."""
+        if getattr(self._pinned, "active", False):  # nested: the outer question's pin holds
+            yield
+            return
+        self._pinned.active, self._pinned.snapshot = True, None
+        try:
+            yield
+        finally:
+            self._pinned.active, self._pinned.snapshot = False, None
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index, rebuilt when the store changed since it was built: documents or chunks added or
         removed, or a document committed again (an edit). Checking costs two COUNTs and one filtered lookup,
-        not a read of every commit record, so it stays cheap with thousands of documents."""
+        not a read of every commit record, so it stays cheap with thousands of documents. Inside `pinned()`,
+        the question's snapshot."""
+        pinned = getattr(self._pinned, "active", False)
+        if pinned and self._pinned.snapshot is not None:
+            return self._pinned.snapshot
+        snapshot = self._fresh()
+        if pinned:
+            self._pinned.snapshot = snapshot
+        return snapshot
+
+    def _fresh(self) -> LexicalIndex:
         marker = self.store.marker()
         with self._lock:
             if self._lexical is None or marker != self._marker or self.store.committed_since(self._built_after):
