@@ -6,7 +6,7 @@ import atexit
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from langchain_core.documents import Document
 
@@ -43,6 +43,29 @@ def validate_question(question: str, max_chars: int) -> str:
     if len(question) > max_chars:
         raise QuestionError(f"The question is {len(question):,} characters long; the limit is {max_chars:,}.")
     return question.strip()
+
+
+class LazyTitles(Mapping[str, str]):
+    """Document titles read from the store only when a calculation cites them (most questions are not
+    calculations, and reading them costs two store reads)."""
+
+    def __init__(self, load: Callable[[], dict[str, str]]):
+        self._load = load
+        self._titles: dict[str, str] | None = None
+
+    def _get(self) -> dict[str, str]:
+        if self._titles is None:
+            self._titles = self._load()
+        return self._titles
+
+    def __getitem__(self, key: str) -> str:
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 class Assistant:
@@ -128,6 +151,11 @@ class Assistant:
     ) -> Turn | Answer:
         """Everything before the backend writes: validation, routing, retrieval and the evidence checks.
         Returns the finished Answer when no backend is needed (off-task, calculation, weak evidence)."""
+        # Concurrent questions share one model call; one index snapshot serves the whole question.
+        with self.retriever.query_embedder.expecting(), self.retriever.pinned():
+            return self._prepare(question, history, filters)
+
+    def _prepare(self, question: str, history, filters) -> Turn | Answer:
         question = self.validate(question)
         if not self.store.has_documents():
             raise IndexEmptyError()
@@ -138,7 +166,7 @@ class Assistant:
             return decline(self.retrieve(question, filters), off_task)
         # One decision for every backend: a question the router recognises as a calculation is answered
         # from the calculator's result; a chat model's calculator tool is only for what the router can't parse.
-        routed = answer_calculation(question, messages, titles=self.store.titles())
+        routed = answer_calculation(question, messages, titles=LazyTitles(self.store.titles))
         if routed is not None:
             return routed
         # Follow-ups are retrieved and answered as standalone questions ("and how often?" → about what).

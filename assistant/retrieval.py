@@ -13,6 +13,8 @@ chunks that every ranker finds middling, as reciprocal-rank fusion would.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +25,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from assistant.batching import QueryBatcher, batch_query_function
 from assistant.models import Filters
 from assistant.glossary import Glossary
 from assistant.memory import release_free_memory
@@ -36,7 +39,8 @@ PARTS_PER_CHUNK = 4  # parts fetched per chunk wanted: most chunks come back onc
 
 
 class QueryEmbedder:
-    """Embeds questions once: retrieval and sentence scoring reuse the same vector."""
+    """Embeds questions once: retrieval and sentence scoring reuse the same vector. Questions asked at the
+    same time (concurrent HTTP requests) are embedded together in one model call (assistant/batching.py)."""
 
     def __init__(self, embeddings: Embeddings, cache_size: int = 512):
         self.embeddings = embeddings
@@ -46,10 +50,14 @@ class QueryEmbedder:
         # One model call at a time: torch already spreads one call over every core, so concurrent calls
         # (many HTTP requests at once) would only compete for the same cores.
         self._model_lock = threading.Lock()
+        self.batcher = QueryBatcher(batch_query_function(embeddings), self._model_lock)
 
     def _embed(self, text: str) -> tuple[float, ...]:
-        with self._model_lock:
-            return tuple(self.embeddings.embed_query(text))
+        return tuple(self.batcher.embed(text))
+
+    def expecting(self):
+        """Context manager around one question: a batch being collected waits (briefly) for its vector."""
+        return self.batcher.expecting()
 
     def remember(self, vectors: dict[str, list[float]]) -> None:
         """Vectors computed elsewhere (the parts stored at ingest), so answers need not embed them again."""
@@ -176,11 +184,36 @@ class HybridRetriever(BaseModel):
     _marker: tuple = PrivateAttr(default=())
     _built_after: int = PrivateAttr(default=0)  # the newest commit the index includes
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _pinned: threading.local = PrivateAttr(default_factory=threading.local)
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """One snapshot for a whole question on this thread: the first `lexical()` inside is kept, so
+        retrieval and the evidence checks see the same index and the store's freshness check (two COUNTs
+        and a lookup) runs once per question instead of once per use."""
+        if getattr(self._pinned, "active", False):  # nested: the outer question's pin holds
+            yield
+            return
+        self._pinned.active, self._pinned.snapshot = True, None
+        try:
+            yield
+        finally:
+            self._pinned.active, self._pinned.snapshot = False, None
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index, rebuilt when the store changed since it was built: documents or chunks added or
         removed, or a document committed again (an edit). Checking costs two COUNTs and one filtered lookup,
-        not a read of every commit record, so it stays cheap with thousands of documents."""
+        not a read of every commit record, so it stays cheap with thousands of documents. Inside `pinned()`,
+        the question's snapshot."""
+        pinned = getattr(self._pinned, "active", False)
+        if pinned and self._pinned.snapshot is not None:
+            return self._pinned.snapshot
+        snapshot = self._fresh()
+        if pinned:
+            self._pinned.snapshot = snapshot
+        return snapshot
+
+    def _fresh(self) -> LexicalIndex:
         marker = self.store.marker()
         with self._lock:
             if self._lexical is None or marker != self._marker or self.store.committed_since(self._built_after):

@@ -1,0 +1,41 @@
+"""What one warm question reads from the store: the index freshness check once (retrieval and the evidence
+checks share its snapshot), and document titles only for a calculation that cites them."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def counted(assistant, monkeypatch):
+    calls = {"marker": 0, "titles": 0}
+    store = assistant.store
+    for name in calls:
+        original = getattr(store, name)
+
+        def counting(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(store, name, counting)
+    return calls
+
+
+def test_a_document_question_checks_the_index_once_and_reads_no_titles(assistant, counted):
+    answer = assistant.ask("Is membership of the Ealing Learning Partnership all or nothing?")
+    assert answer.grounded
+    assert counted == {"marker": 1, "titles": 0}
+
+
+def test_each_question_checks_the_index_again(assistant, counted):
+    assistant.ask("What is SAfE?")
+    assistant.ask("Who sits on the ELP board?")
+    assert counted["marker"] == 2  # a re-ingest between questions is still seen at the next one
+
+
+def test_a_calculation_reads_the_titles_it_cites(assistant, counted):
+    answer = assistant.ask("What would a 420-pupil maintained primary pay for ELP under scenario 2?")
+    assert answer.calculation is not None
+    assert counted["titles"] == 1
+    titles = {d["source"]: d["title"] for d in assistant.documents()}
+    assert answer.citations and all(c.title == titles.get(c.source, c.source) for c in answer.citations)
+    assert any(c.title != c.source for c in answer.citations)
