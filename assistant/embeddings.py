@@ -96,6 +96,10 @@ class OnnxEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several questions in one call (the micro-batcher's): a query is embedded as a document is."""
+        return self.embed_documents(texts)
+
 
 def __getattr__(name: str):
     if name == "LocalEmbeddings":  # the torch encoder's class, imported only when asked for (slow)

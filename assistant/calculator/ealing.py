@@ -100,16 +100,8 @@ def _primary(ctx: Context) -> CalcResult:
             formula=f"{exact(per_school)} + {exact(per_pupil)} × {count(n)}",
             amount=by_scenario[sc]["subscription"], key="subscription" + suffix(sc)))
         totals["subscription" + suffix(sc)] = by_scenario[sc]["subscription"]
-    for sc in scenarios:
-        f = by_scenario[sc]
-        ctx.lines.append(WorkingLine(
-            label=f"Net position{'' if len(scenarios) == 1 else f', scenario {sc}'} (new funding less "
-                  f"de-delegation and subscription)",
-            formula=f"{exact(f['total_new_funding'])} − {exact(f['de_delegation'])} − {exact(f['subscription'])}",
-            amount=f["net_position"], key="net_position" + suffix(sc)))
-        totals["net_position" + suffix(sc)] = f["net_position"]
     if maintained:
-        for sc in scenarios:  # what leaves the school's budget, whatever comes in
+        for sc in scenarios:  # what leaves the school's budget, whatever comes in (the net position stays the last line)
             f = by_scenario[sc]
             ctx.lines.append(WorkingLine(
                 label=f"Paid out{'' if len(scenarios) == 1 else f', scenario {sc}'} (de-delegation plus subscription)",
@@ -119,6 +111,14 @@ def _primary(ctx: Context) -> CalcResult:
         one, two = by_scenario[1]["subscription"], by_scenario[2]["subscription"]
         ctx.lines.append(WorkingLine(label="Scenario 2 subscription more than scenario 1",
                                      formula=f"{exact(two)} − {exact(one)}", amount=two - one))
+    for sc in scenarios:
+        f = by_scenario[sc]
+        ctx.lines.append(WorkingLine(
+            label=f"Net position{'' if len(scenarios) == 1 else f', scenario {sc}'} (new funding less "
+                  f"de-delegation and subscription)",
+            formula=f"{exact(f['total_new_funding'])} − {exact(f['de_delegation'])} − {exact(f['subscription'])}",
+            amount=f["net_position"], key="net_position" + suffix(sc)))
+        totals["net_position" + suffix(sc)] = f["net_position"]
     ctx.cite("mfg_per_pupil", "council_share_per_pupil", "de_delegation_total", "de_delegation_per_pupil",
              *(f"primary_per_pupil_s{sc}" for sc in scenarios))
     status = "maintained primary" if maintained else "primary academy"

@@ -118,6 +118,7 @@ def test_the_working_shows_the_parts_a_governor_asks_about():
     assert lines["Paid out, scenario 1 (de-delegation plus subscription)"] == 1396 + 5344
     assert lines["Scenario 2 subscription more than scenario 1"] == 1100
     assert "£1,100" in both.to_text()
+    assert both.working[-1].key == "net_position_scenario_2"  # the answer stays the last line
     academy = calculate(CalcRequest(partnership="ealing", phase="primary", pupils=400, scenario=1, maintained=False))
     assert not any(line.label.startswith("Paid out") for line in academy.working)  # nothing de-delegated
     assert not any("more than scenario 1" in line.label for line in academy.working)  # one scenario

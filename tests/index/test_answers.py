@@ -110,8 +110,12 @@ def test_after_warming_an_answer_embeds_only_its_question(assistant, monkeypatch
     batches: list[list[str]] = []
     real = type(embeddings).embed_documents
     monkeypatch.setattr(type(embeddings), "embed_documents", lambda self, texts: batches.append(texts) or real(self, texts))
-    for question in ("Is it all or nothing?", "What does the Haringey Education Partnership do for schools?",
-                     "Who sits on the ELP board?"):
+    questions = ("Is it all or nothing?", "What does the Haringey Education Partnership do for schools?",
+                 "Who sits on the ELP board?")
+    for question in questions:
         answer = assistant.ask(question)
         assert answer.grounded and answer.citations, question
-    assert batches == []  # sentences and documented questions all came from the warmed cache
+    # Only the questions themselves are embedded, if not cached from an earlier test (the query batcher embeds them as documents); sentences and
+    # documented questions all came from the warmed cache.
+    embedded = [text for batch in batches for text in batch]
+    assert set(embedded) <= set(questions) and len(embedded) == len(set(embedded)), embedded  # each at most once

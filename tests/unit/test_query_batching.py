@@ -218,3 +218,22 @@ def test_the_process_exits_while_a_batch_is_collecting():
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "collecting"
+
+
+def test_the_onnx_encoder_embeds_a_batch_of_questions_in_one_call():
+    from assistant.batching import batch_query_function
+    from assistant.embeddings import BUNDLED, OnnxEmbeddings
+
+    calls = []
+
+    class Encoder:
+        def encode(self, texts):
+            import numpy as np
+
+            calls.append(list(texts))
+            return np.ones((len(texts), 3))
+
+    embeddings = OnnxEmbeddings(Encoder(), BUNDLED)
+    batch = batch_query_function(embeddings)
+    assert batch(["a?", "b?", "c?"]) == [[1.0, 1.0, 1.0]] * 3
+    assert calls == [["a?", "b?", "c?"]]  # one model call, not one per question
