@@ -150,11 +150,8 @@ def _fingerprint(hashes: dict[str, str]) -> str:
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()  # reads in blocks
 
 
 def load_embeddings(model_dir: str | Path | None = None, *, encoder_dir: Path | None = None) -> Embeddings:
