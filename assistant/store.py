@@ -130,6 +130,13 @@ def fit_search_ef(collection, settings: Settings):
 
 
 @dataclass(frozen=True)
+class EmbeddedChunk:
+    """A chunk's vector and its parts (title or Q&A question, each quotable sentence) with theirs."""
+    vector: list[float]
+    parts: list[tuple[str, list[float]]]
+
+
+@dataclass(frozen=True)
 class CommitRecord:
     """The committed version of one document: its chunk ids and the file they came from."""
 
@@ -216,46 +223,56 @@ class ChunkStore:
 
     # -- writing (ingest) ----------------------------------------------------------------------------
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Chunk vectors, in one call: the model batches (and length-sorts) across files, which is what
-        keeps ingest throughput close to the model's own."""
+        """Vectors of `texts` in one model call (the model batches and length-sorts across them)."""
         return self.embeddings.embed_documents(list(texts)) if texts else []
+
+    def embed_chunks(self, docs: Sequence[Document]) -> list[EmbeddedChunk]:
+        """Each chunk's vector and its parts' vectors, from one model call over all of them: the parts are
+        short and the chunks long, so sorting them together pads least, and a text that occurs twice (a
+        sentence repeated across chunks, a one-sentence chunk) is embedded once."""
+        parts, distinct = self.texts_to_embed(docs)
+        by_text = dict(zip(distinct, self.embed(distinct)))
+        return [EmbeddedChunk(by_text[d.page_content], [(t, by_text[t]) for t in texts]) for d, texts in zip(docs, parts)]
+
+    def texts_to_embed(self, docs: Sequence[Document]) -> tuple[list[list[str]], list[str]]:
+        """(each chunk's part texts, every distinct text the model must embed for these chunks)."""
+        from assistant.passages import representations
+
+        parts = [representations(d) if self.embeddings is not None else [] for d in docs]
+        return parts, list(dict.fromkeys([d.page_content for d in docs] + [t for texts in parts for t in texts]))
 
     def upsert(
         self,
         ids: Sequence[str],
         docs: Sequence[Document],
-        vectors: Sequence[Sequence[float]] | None = None,
+        vectors: Sequence["EmbeddedChunk"] | None = None,
     ) -> None:
         """Store chunks (invisible to readers until `commit` names them). `vectors`, when given, are the
-        chunks' embeddings computed beforehand (see `embed`)."""
+        chunks' embeddings computed beforehand (see `embed_chunks`)."""
         for start in range(0, len(ids), UPSERT_BATCH):
             batch_ids = list(ids[start : start + UPSERT_BATCH])
             batch = docs[start : start + UPSERT_BATCH]
-            batch_vectors = (list(vectors[start : start + UPSERT_BATCH]) if vectors is not None
-                             else self.embed([d.page_content for d in batch]))
-            self.upsert_parts(batch_ids, batch)  # first: a chunk in the store always has its parts
+            embedded = (list(vectors[start : start + UPSERT_BATCH]) if vectors is not None
+                        else self.embed_chunks(batch))
+            self.upsert_parts(batch_ids, batch, embedded)  # first: a chunk in the store always has its parts
             self.collection.upsert(
                 ids=batch_ids,
-                embeddings=batch_vectors,
+                embeddings=[e.vector for e in embedded],
                 documents=[d.page_content for d in batch],
                 metadatas=[d.metadata for d in batch],
             )
 
-    def upsert_parts(self, ids: Sequence[str], docs: Sequence[Document]) -> None:
-        """Embed and store the parts of these chunks (ids are content hashes: a part id never goes stale)."""
-        from assistant.passages import representations
-
+    def upsert_parts(self, ids: Sequence[str], docs: Sequence[Document], embedded: Sequence["EmbeddedChunk"]) -> None:
+        """Store the parts of these chunks (ids are content hashes: a part id never goes stale)."""
         if self.embeddings is None:  # synthetic-vector stores (benchmarks) have no text model
             return
-        part_ids, texts, metas = [], [], []
-        for chunk_id, doc in zip(ids, docs):
-            for index, text in enumerate(representations(doc)):
+        part_ids, texts, vectors, metas = [], [], [], []
+        for chunk_id, doc, chunk in zip(ids, docs, embedded):
+            for index, (text, vector) in enumerate(chunk.parts):
                 part_ids.append(f"{chunk_id}:{index}")
                 texts.append(text)
+                vectors.append(vector)
                 metas.append({"chunk": chunk_id, "source": doc.metadata.get("source", "")})
-        if not part_ids:
-            return
-        vectors = self.embed(texts)
         for start in range(0, len(part_ids), UPSERT_BATCH * 8):
             end = start + UPSERT_BATCH * 8
             self.parts.upsert(ids=part_ids[start:end], embeddings=vectors[start:end],

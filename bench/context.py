@@ -92,9 +92,12 @@ def partnership_command() -> list[str]:
 
 
 def disk_usage_mb(path: Path) -> float:
-    """Allocated size of everything under `path` (what `du` reports), in MiB."""
+    """Allocated size of everything under `path` (what `du` reports), in MiB, leaving out the model's
+    ONNX export (`encoders/`, ~90 MB): it is the model, made once, not the index."""
     total = 0
     for item in Path(path).rglob("*"):
+        if "encoders" in item.relative_to(path).parts:
+            continue
         if item.is_file() and not item.is_symlink():
             total += item.stat().st_blocks * 512
     return total / (1024 * 1024)

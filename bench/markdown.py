@@ -103,20 +103,23 @@ def _ingest(payload: dict) -> list[str]:
         return out + [problem]
     c = d["cold_cli"]
     return out + [
-        f"{d['files']} files, {d['chunks']} chunks; index {d['index_size_mb']:.1f} MiB on disk.", "",
+        f"{d['files']} files, {d['chunks']} chunks; index {d['index_size_mb']:.1f} MiB on disk (the model's ONNX export "
+        "not counted).", "",
         "| Step | Time | Chunks/s | Peak RSS |", "|---|---|---|---|",
         f"| Cold `partnership ingest` (process start to exit) | {number(c['wall_s'], 's')} "
         f"| {c['chunks_per_s_incl_startup']:.1f} (incl. start-up) | {c['peak_rss_mb']:.0f} MiB |",
         f"| Fresh index, model loaded (`ingest_paths`) | {_spread(d['fresh_index']['seconds'])} "
         f"| {_spread(d['fresh_index']['chunks_per_s'], '')} | {d['worker_peak_rss_mb']:.0f} MiB (whole worker) |",
-        f"| Raw embedding of the same chunks | {_spread(d['raw_embedding']['seconds'])} "
+        f"| Raw embedding of the same texts ({d['raw_embedding'].get('texts', '?')}: each chunk and its parts) "
+        f"| {_spread(d['raw_embedding']['seconds'])} "
         f"| {_spread(d['raw_embedding']['chunks_per_s'], '')} | |",
         f"| No-op re-ingest | {_spread(d['noop_reingest_s'])} | | |",
         f"| One changed file ({d['changed_file']['file']}, "
         f"{_spread(d['changed_file']['chunks_reembedded'], '')} chunk(s) re-embedded) "
         f"| {_spread(d['changed_file']['seconds'])} | | |", "",
         f"Model load in the worker: {number(d['model_load_s'], 's')}. Ingest / raw throughput: "
-        f"{number(d['ingest_over_raw'], 'ratio')}. The same chunks embedded the way the ingest batches them "
+        f"{number(d['ingest_over_raw'], 'ratio')} (both in chunks/s over the same texts: a chunk costs its own vector and "
+        "one per part). The same texts embedded the way the ingest batches them "
         f"(files in order, {d['upsert_batch']} chunks a model call) took {number(d['raw_embedding_in_ingest_batches_s'], 's')} "
         "(one run), against the raw figure above."]
 

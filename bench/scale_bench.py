@@ -128,10 +128,10 @@ def ingest_worker(args: dict) -> dict:
     from assistant.store import ChunkStore
     from ingest.pipeline import ingest_paths
 
-    started = time.perf_counter()
-    embeddings = load_embeddings()
-    model_load_s = time.perf_counter() - started
     settings = Settings(data_dir=Path(args["data_dir"]), corpus_dir=Path(args["corpus"]))
+    started = time.perf_counter()
+    embeddings = load_embeddings(encoder_dir=settings.encoders_path)  # as `partnership ingest`: ONNX Runtime
+    model_load_s = time.perf_counter() - started
     store = ChunkStore(settings, embeddings)
     started = time.perf_counter()
     report = ingest_paths([settings.corpus_dir], settings, store, progress=_ProgressLog(Path(args["progress"])))

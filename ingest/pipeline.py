@@ -40,7 +40,7 @@ from langchain_core.documents import Document
 from assistant.config import Settings
 from assistant.errors import AssistantError, IngestError
 from assistant.glossary import GLOSSARY_FILE
-from assistant.store import ChunkStore
+from assistant.store import ChunkStore, EmbeddedChunk
 from ingest.chunking import chunk_pages
 from ingest.loaders import load_pages
 from ingest.lock import LocalOnly, StoreLease, exclusive_ingest
@@ -350,10 +350,10 @@ class IndexWriter:
         store = self.store
         wanted = {i for item in window for i in item.new_ids}
         fresh = [(i, d) for item in window for i, d in zip(item.ids, item.docs) if i in wanted]
-        vectors: list[list[float]] = []
+        vectors: list[EmbeddedChunk] = []
         for start in range(0, len(fresh), EMBED_STEP):
             part = fresh[start : start + EMBED_STEP]
-            vectors += store.embed([d.page_content for _, d in part])
+            vectors += store.embed_chunks([d for _, d in part])
             if progress:
                 progress.advance(len(part))
         if fresh:

@@ -167,3 +167,26 @@ def test_a_running_assistant_sees_every_re_ingest_even_an_edit_that_keeps_the_ch
     letter.unlink()
     ingest_paths([folder], settings, store)
     assert {d.metadata["source"] for d in assistant.retriever.lexical().docs.values()} == {SMALL[0]}
+
+
+def test_ingest_embeds_chunks_and_their_parts_in_one_call_each_text_once(folder, setup, embeddings, monkeypatch):
+    """Chunks are long and parts short: one call sorts them together (least padding), and a sentence that
+    occurs in two chunks is embedded once. Every stored vector is still its own text's vector."""
+    import numpy as np
+
+    settings, store = setup
+    calls: list[list[str]] = []
+    real = type(embeddings).embed_documents
+    monkeypatch.setattr(type(embeddings), "embed_documents", lambda self, texts: calls.append(list(texts)) or real(self, texts))
+    shared = "Schools in the partnership pay a fee that is set each year by the board of headteachers."
+    for name in ("copy-one.txt", "copy-two.txt"):  # the same text in two files: two chunks, one vector to make
+        (folder / name).write_text(shared + "\n", encoding="utf-8")
+    ingest_paths([folder], settings, store)
+    assert len(calls) == 1, "chunks and parts of one window are embedded in one model call"
+    assert len(calls[0]) == len(set(calls[0])), "each distinct text once"
+    chunks = store.collection.get(include=["documents", "embeddings"])
+    parts = store.parts.get(include=["documents", "embeddings"])
+    assert set(chunks["documents"]) | set(parts["documents"]) == set(calls[0])
+    assert chunks["documents"].count(shared) == 2 and calls[0].count(shared) == 1, "both chunks stored, embedded once"
+    for texts, vectors in ((chunks["documents"], chunks["embeddings"]), (parts["documents"], parts["embeddings"])):
+        assert np.allclose(np.asarray(vectors), real(embeddings, texts), atol=1e-5)
