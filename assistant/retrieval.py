@@ -1,4 +1,4 @@
-"""Hybrid retrieval: three rankers over the committed chunks, fused by reciprocal rank.
+"""Hybrid retrieval: three rankers over the committed chunks, fused by score.
 
 - dense: the whole chunk's vector (MiniLM, in Chroma) finds paraphrases of what a chunk is about;
 - parts: a chunk's best part (its title or Q&A question, or one of its sentences; their vectors are in
@@ -6,9 +6,9 @@
 - bm25: exact words, figures and acronyms ("£3.36", "SAfE") that a small embedding model blurs, plus the
   glossary's equivalents of the question's words at a lower weight.
 
-Scores are fused, not ranks: each ranker's scores are scaled to 0..1 over its candidates and added, so a
-chunk that one ranker finds far better than the rest (the only chunk with "nurseries") is not outvoted by
-chunks that every ranker finds middling, as reciprocal-rank fusion would.
+Scores are fused, not ranks: each ranker's scores are standardised over its candidates (z-scores) and
+added (`fuse`), so a chunk that one ranker finds far better than the rest (the only chunk with
+"nurseries") is not outvoted by chunks that every ranker finds middling, as reciprocal-rank fusion would.
 """
 from __future__ import annotations
 
@@ -258,16 +258,13 @@ class HybridRetriever(BaseModel):
         }
         scores: dict[str, dict[str, float]] = {"parts": {}, "dense": {}, "bm25": {}}
         listed: dict[str, list[str]] = {}
-        fused: dict[str, float] = {}
+        weighted: list[tuple[list[tuple[str, float]], float, int]] = []
         for stage, (ranking, weight) in rankings.items():
             kept = [(cid, s) for cid, s in ranking if cid in lexical.docs and matches(lexical.docs[cid].metadata, filters)]
             scores[stage] = dict(kept)
             listed[stage] = [cid for cid, _ in kept]
-            if kept:  # scaled to 0..1 over this ranker's candidates, then added
-                values = np.asarray([v for _, v in kept])
-                low, span = values.min(), (values.max() - values.min()) or 1.0
-                for cid, v in kept:
-                    fused[cid] = fused.get(cid, 0.0) + weight * (v - low) / span
+            weighted.append((kept, weight, n if stage == "bm25" else len(kept)))
+        fused = fuse(weighted)
         listed["fused"] = sorted(fused, key=lambda cid: -fused[cid])[:k]
 
         def document(cid: str) -> Document:
@@ -278,6 +275,24 @@ class HybridRetriever(BaseModel):
 
         self.query_embedder.remember(self.store.part_vectors(listed["fused"]))  # answers quote these parts
         return {stage: [document(cid) for cid in ids] for stage, ids in listed.items()}
+
+
+def fuse(rankings: list[tuple[list[tuple[str, float]], float, int]]) -> dict[str, float]:
+    """Each ranker's scores standardised (z-scores), weighted and added. Standardising, unlike scaling to 0..1
+    between the best and the worst candidate, keeps how far a chunk stands out from the rest: one outlier
+    does not squash every other score, and a ranker with a flat list counts less. A ranking comes with the
+    number of candidates it judged: BM25 lists only chunks sharing a word with the question, the rest
+    scored 0, and those zeros count in its mean and spread (else one exact match among few would not stand out)."""
+    fused: dict[str, float] = {}
+    for ranking, weight, judged in rankings:
+        if ranking:
+            values = np.asarray([v for _, v in ranking])
+            unlisted = max(judged - len(values), 0)
+            mean = values.sum() / (len(values) + unlisted)
+            spread = np.sqrt(((values - mean) ** 2).sum() + unlisted * mean**2) / np.sqrt(len(values) + unlisted)
+            for cid, v in ranking:
+                fused[cid] = fused.get(cid, 0.0) + weight * (v - mean) / (spread or 1.0)
+    return fused
 
 
 def best_per_chunk(parts: list[tuple[str, float]]) -> list[tuple[str, float]]:
