@@ -181,7 +181,7 @@ class HybridRetriever(BaseModel):
     glossary: Glossary = Glossary()
     k: int = 6
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
-    _marker: tuple = PrivateAttr(default=())
+    _marker: int = PrivateAttr(default=-1)
     _built_after: int = PrivateAttr(default=0)  # the newest commit the index includes
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _pinned: threading.local = PrivateAttr(default_factory=threading.local)
@@ -189,7 +189,7 @@ class HybridRetriever(BaseModel):
     @contextmanager
     def pinned(self) -> Iterator[None]:
         """One snapshot for a whole question on this thread: the first `lexical()` inside is kept, so
-        retrieval and the evidence checks see the same index and the store's freshness check (two COUNTs
+        retrieval and the evidence checks see the same index and the store's freshness check (a COUNT
         and a lookup) runs once per question instead of once per use."""
         if getattr(self._pinned, "active", False):  # nested: the outer question's pin holds
             yield
@@ -202,8 +202,9 @@ class HybridRetriever(BaseModel):
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index, rebuilt when the store changed since it was built: documents or chunks added or
-        removed, or a document committed again (an edit). Checking costs two COUNTs and one filtered lookup,
-        not a read of every commit record, so it stays cheap with thousands of documents. Inside `pinned()`,
+        removed, or a document committed again (an edit). Checking costs one COUNT of the commit records and
+        one filtered lookup among them, not a read of every record or a COUNT of the chunks, so it stays cheap
+        with thousands of documents and 100,000s of chunks. Inside `pinned()`,
         the question's snapshot."""
         pinned = getattr(self._pinned, "active", False)
         if pinned and self._pinned.snapshot is not None:
@@ -214,7 +215,7 @@ class HybridRetriever(BaseModel):
         return snapshot
 
     def _fresh(self) -> LexicalIndex:
-        marker = self.store.marker()
+        marker = self.store.commit_count()
         with self._lock:
             if self._lexical is None or marker != self._marker or self.store.committed_since(self._built_after):
                 newest = self.store.newest_commit()  # read first: a commit during the build triggers another

@@ -46,8 +46,7 @@ def test_ingest_ask_and_reingest_on_a_chroma_server_match_the_embedded_store(tmp
     report = json.loads(result.stdout)
     assert (report["added"], report["updated"], report["unchanged"], report["removed"]) == (1, 1, 1, 1)
     assert snapshot(served, embeddings) == snapshot(embedded, embeddings)
-    # Fresh Assistants, as after a restart: a long-lived one notices a re-ingest only when the number
-    # of chunks changes (HybridRetriever.lexical keys its BM25 cache on store.count()).
+    # Fresh Assistants, as after a restart (a long-lived one's re-ingest check is tests/index/test_pipeline.py).
     local, remote = build_assistant(embedded, embeddings=embeddings), build_assistant(served, embeddings=embeddings)
     assert answers(remote) == answers(local)
     new_qa = remote.retrieve("When do ELP invoices go out?")

@@ -169,6 +169,32 @@ def test_a_running_assistant_sees_every_re_ingest_even_an_edit_that_keeps_the_ch
     assert {d.metadata["source"] for d in assistant.retriever.lexical().docs.values()} == {SMALL[0]}
 
 
+def test_chunks_an_ingest_has_not_committed_leave_a_running_assistants_snapshot_alone(folder, setup, embeddings, monkeypatch):
+    """Readers see committed chunks only, so chunks stored by an ingest still running (or killed before its
+    commit) must not make every question rebuild the BM25 snapshot; the commit must."""
+    from assistant.factory import build_assistant
+
+    settings, store = setup
+    ingest_paths([folder], settings, store)
+    assistant = build_assistant(settings, embeddings=embeddings)
+    snapshot = assistant.retriever.lexical()
+    (folder / "new-offer.txt").write_text("Invoices for the zebrafish subscription go out in October.\n", encoding="utf-8")
+
+    def killed(self, records):
+        raise RuntimeError("ingest killed before its commit")
+
+    monkeypatch.setattr(ChunkStore, "commit_many", killed)
+    with pytest.raises(RuntimeError):
+        ingest_paths([folder], settings, store)
+    committed, stored = store.marker()
+    assert stored > sum(len(r.chunk_ids) for r in store.committed().values()), "chunks stored, not committed"
+    assert assistant.retriever.lexical() is snapshot
+    monkeypatch.undo()
+    ingest_paths([folder], settings, store)
+    assert assistant.retriever.lexical() is not snapshot
+    assert "zebrafish" in assistant.retriever.lexical().vocabulary
+
+
 def test_ingest_embeds_chunks_and_their_parts_in_one_call_each_text_once(folder, setup, embeddings, monkeypatch):
     """Chunks are long and parts short: one call sorts them together (least padding), and a sentence that
     occurs in two chunks is embedded once. Every stored vector is still its own text's vector."""

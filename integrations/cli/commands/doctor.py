@@ -40,8 +40,8 @@ def check_backend(settings: Settings) -> list[dict]:
 
 
 def check_index(settings: Settings) -> list[dict]:
-    """The index (documents and chunks) and its marker: what a running `serve` or `slack` compares on every
-    question to notice a re-ingest (documents committed, chunks stored), the newest commit and the model."""
+    """The index (documents and chunks) and its marker: documents committed and the newest commit (what a
+    running `serve` or `slack` compares on every question to notice a re-ingest), chunks stored, the model."""
     from assistant.factory import build_store
 
     try:
