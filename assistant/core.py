@@ -157,8 +157,7 @@ class Assistant:
 
     def _prepare(self, question: str, history, filters) -> Turn | Answer:
         question = self.validate(question)
-        if not self.store.has_documents():
-            raise IndexEmptyError()
+        self._require_documents()
         messages = as_messages(history)
         filters = as_filters(filters)
         off_task = off_task_reason(question)
@@ -190,15 +189,21 @@ class Assistant:
 
     def retrieve(self, question: str, filters: Filters | dict | None = None) -> list[Document]:
         """The chunks the answer will be built from, best first (scores in metadata)."""
-        if not self.store.has_documents():
-            raise IndexEmptyError()
-        return self.retriever.invoke(question, filters=as_filters(filters))
+        with self.retriever.pinned():
+            self._require_documents()
+            return self.retriever.invoke(question, filters=as_filters(filters))
 
     def retrieval_trace(self, question: str, filters: Filters | dict | None = None) -> dict[str, list[Document]]:
         """Each retrieval stage's ranking, the final one last (eval reports where a passage is lost)."""
-        if not self.store.has_documents():
+        with self.retriever.pinned():
+            self._require_documents()
+            return self.retriever.stages(question, as_filters(filters))
+
+    def _require_documents(self) -> None:
+        """IndexEmptyError unless the question's index snapshot holds chunks (the snapshot's freshness
+        check is the question's only read of the commit records)."""
+        if not self.retriever.lexical().ids:
             raise IndexEmptyError()
-        return self.retriever.stages(question, as_filters(filters))
 
     @staticmethod
     def standalone_question(question: str, history: list[Message]) -> str:

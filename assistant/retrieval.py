@@ -13,7 +13,7 @@ added (`fuse`), so a chunk that one ranker finds far better than the rest (the o
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +46,7 @@ class QueryEmbedder:
         self.embeddings = embeddings
         self.embed = lru_cache(maxsize=cache_size)(self._embed)
         self._batch_cache: dict[str, np.ndarray] = {}  # float32: a tenth of the memory of tuples of floats
+        self._parts_read: dict[str, None] = {}  # chunks whose part vectors are in _batch_cache (oldest first)
         self._cache_lock = threading.Lock()
         # One model call at a time: torch already spreads one call over every core, so concurrent calls
         # (many HTTP requests at once) would only compete for the same cores.
@@ -64,6 +65,20 @@ class QueryEmbedder:
         with self._cache_lock:
             self._batch_cache.update((t, np.asarray(v, dtype=np.float32)) for t, v in vectors.items() if t not in self._batch_cache)
 
+    def remember_parts(self, chunk_ids: list[str], read: Callable[[list[str]], dict[str, list[float]]]) -> None:
+        """`remember` the stored part vectors of these chunks, reading (`read(ids)`) only chunks not read
+        before: a warm server asks the store for none. A chunk id names its content, so its parts never change."""
+        with self._cache_lock:
+            missing = [cid for cid in chunk_ids if cid not in self._parts_read]
+        if not missing:
+            return
+        self.remember(read(missing))
+        with self._cache_lock:
+            self._parts_read.update(dict.fromkeys(missing))
+            if len(self._parts_read) > 20_000:  # bounded like the vector cache
+                for key in list(self._parts_read)[:10_000]:
+                    del self._parts_read[key]
+
     def embed_many(self, texts: list[str]) -> list[np.ndarray]:
         """Embed in one batch whatever is not cached yet (much faster than one by one)."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._batch_cache]
@@ -74,6 +89,7 @@ class QueryEmbedder:
             if len(self._batch_cache) > 50_000:  # bounded: drop the oldest half
                 for key in list(self._batch_cache)[:25_000]:
                     del self._batch_cache[key]
+                self._parts_read.clear()  # some of their vectors went: read them again when needed
             known = [self._batch_cache.get(t) for t in texts]
         # evicted meanwhile (another thread filled the cache): embed again
         return [vector if vector is not None else np.asarray(self._embed(t), dtype=np.float32) for vector, t in zip(known, texts)]
@@ -231,7 +247,7 @@ class HybridRetriever(BaseModel):
 
     def invoke(self, query: str, *, filters: Filters | None = None, k: int | None = None) -> list[Document]:
         """The fused ranking's top k, best first."""
-        return self.stages(query, filters, k)["fused"]
+        return self.stages(query, filters, k, only_fused=True)["fused"]
 
     def as_langchain(self):
         """This retriever as a LangChain BaseRetriever (Runnable: callbacks, batch, chains)."""
@@ -239,9 +255,12 @@ class HybridRetriever(BaseModel):
 
         return LangChainRetriever(hybrid=self)
 
-    def stages(self, query: str, filters: Filters | None = None, k: int | None = None) -> dict[str, list[Document]]:
+    def stages(self, query: str, filters: Filters | None = None, k: int | None = None,
+               only_fused: bool = False) -> dict[str, list[Document]]:
         """Each ranker's list and the fused one, best first (eval shows where a passage is lost):
-        `dense` (whole-chunk vectors), `parts` (a chunk's best title or sentence), `bm25`, `fused` (top k)."""
+        `dense` (whole-chunk vectors), `parts` (a chunk's best title or sentence), `bm25`, `fused` (top k).
+        `only_fused`: the other lists stay empty (a question needs only the fused one; building every
+        ranker's ~50 Documents cost more than the BM25 search)."""
         k = k or self.k
         lexical = self.lexical()
         if not lexical.ids:
@@ -274,8 +293,9 @@ class HybridRetriever(BaseModel):
                         bm25=scores["bm25"].get(cid, 0.0), fused=fused.get(cid, 0.0))
             return Document(page_content=doc.page_content, metadata=meta, id=cid)
 
-        self.query_embedder.remember(self.store.part_vectors(listed["fused"]))  # answers quote these parts
-        return {stage: [document(cid) for cid in ids] for stage, ids in listed.items()}
+        self.query_embedder.remember_parts(listed["fused"], self.store.part_vectors)  # answers quote these parts
+        return {stage: [document(cid) for cid in ids] if stage == "fused" or not only_fused else []
+                for stage, ids in listed.items()}
 
 
 def fuse(rankings: list[tuple[list[tuple[str, float]], float, int]]) -> dict[str, float]:

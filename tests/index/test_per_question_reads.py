@@ -39,3 +39,17 @@ def test_a_calculation_reads_the_titles_it_cites(assistant, counted):
     titles = {d["source"]: d["title"] for d in assistant.documents()}
     assert answer.citations and all(c.title == titles.get(c.source, c.source) for c in answer.citations)
     assert any(c.title != c.source for c in answer.citations)
+
+
+def test_part_vectors_of_a_chunk_are_read_from_the_store_once(assistant, monkeypatch):
+    reads: list[list[str]] = []
+    monkeypatch.setattr(assistant.retriever.query_embedder, "_parts_read", {})  # as in a fresh process
+    original = assistant.store.part_vectors
+    monkeypatch.setattr(assistant.store, "part_vectors", lambda ids: reads.append(list(ids)) or original(ids))
+    question = "Why is ELP only for one year?"
+    first = assistant.ask(question)
+    again = assistant.ask(question + " Thanks")  # a new question vector, the same chunks retrieved
+    assert first.answer == again.answer
+    read = [cid for batch in reads for cid in batch]
+    assert read and len(read) == len(set(read)), "each chunk's parts read at most once"
+    assert not reads[1:] or set(reads[-1]).isdisjoint(reads[0])

@@ -49,8 +49,8 @@ class _Store:
     def __init__(self):
         self.version = 1
 
-    def marker(self):
-        return (1, self.version)
+    def commit_count(self):
+        return self.version
 
     def committed_since(self, when):
         return False
@@ -75,7 +75,7 @@ def test_index_rebuild_releases_the_old_snapshot_and_trims(monkeypatch):
     store = _Store()
     retriever = retrieval_module.HybridRetriever.model_construct(store=store, query_embedder=None)
     retriever._lock = threading.Lock()
-    retriever._lexical, retriever._marker, retriever._built_after = None, (), 0
+    retriever._lexical, retriever._marker, retriever._built_after = None, -1, 0
     first = weakref.ref(retriever.lexical())
     built.clear()
     store.version = 2  # a re-ingest changed the store
