@@ -12,6 +12,7 @@ added (`fuse`), so a chunk that one ranker finds far better than the rest (the o
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,16 +22,20 @@ from functools import lru_cache
 import bm25s
 import numpy as np
 
+from chromadb.errors import ChromaError
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from assistant.batching import QueryBatcher, batch_query_function
+from assistant.exact_search import EXACT_SEARCH_UP_TO, ExactVectors
 from assistant.models import Filters
 from assistant.glossary import Glossary
 from assistant.memory import release_free_memory
 from assistant.store import ChunkStore
 from assistant.text import ACRONYM_RE, name_initialisms, periods, query_tokens, tokens, years_mentioned
+
+log = logging.getLogger(__name__)
 
 CANDIDATES = 50  # per ranker, before fusion and filtering
 GLOSSARY_WEIGHT = 0.3  # a glossary term counts for less than the words actually asked
@@ -95,6 +100,20 @@ class QueryEmbedder:
         return [vector if vector is not None else np.asarray(self._embed(t), dtype=np.float32) for vector, t in zip(known, texts)]
 
 
+def exact_vectors(store: ChunkStore, docs: dict[str, Document]) -> tuple[ExactVectors | None, ExactVectors | None]:
+    """This snapshot's chunk and part vectors for in-memory search. Part vectors read while an ingest is
+    writing them (ChromaError) stay in Chroma for this snapshot; parts of chunks outside it are left out."""
+    ids, vectors = store.chunk_vectors(list(docs))
+    chunks = ExactVectors.of(ids, vectors) if len(ids) == len(docs) else None
+    try:
+        owners, part_vectors = store.all_part_vectors()
+    except ChromaError:
+        log.warning("part vectors not loaded for in-memory search: the parts collection is being written")
+        return chunks, None
+    kept = [i for i, owner in enumerate(owners) if owner in docs]
+    return chunks, ExactVectors.of([owners[i] for i in kept], [part_vectors[i] for i in kept])
+
+
 def matches(meta: dict, filters: Filters | None) -> bool:
     if not filters:
         return True
@@ -119,6 +138,9 @@ class LexicalIndex:
     names: dict[str, str]  # initialism → full name ("hlp" → "Hillingdon Learning Partnership")
     periods: frozenset[tuple[int, int]] = frozenset()  # every period the documents name ("2018-19" → (2018, 2019))
     years: frozenset[int] = frozenset()  # every year they name or a period of theirs covers
+    # Small indexes search their chunk and part vectors in memory (exact, no Chroma round trip); None: HNSW.
+    chunk_vectors: ExactVectors | None = None
+    part_vectors: ExactVectors | None = None
 
     @classmethod
     def build(cls, store: ChunkStore) -> "LexicalIndex":
@@ -132,7 +154,8 @@ class LexicalIndex:
         texts = [f"{labels[cid]} {d.metadata.get('section', '')} {d.page_content}" for cid, d in chunks]
         spans = frozenset(span for text in texts for span in periods(text).values())
         years = frozenset(y for text in texts for y in years_mentioned(text))
-        return cls(ids, docs, SparseBM25(corpus) if corpus else None, vocab, names, spans, years)
+        exact = exact_vectors(store, docs) if 0 < len(ids) <= EXACT_SEARCH_UP_TO else (None, None)
+        return cls(ids, docs, SparseBM25(corpus) if corpus else None, vocab, names, spans, years, *exact)
 
     def spell_out(self, query: str) -> str:
         """Add the full name of any initialism the documents never use ("HLP" → "... Hillingdon Learning Partnership")."""
@@ -272,8 +295,8 @@ class HybridRetriever(BaseModel):
         # A question naming an acronym or a figure is a lookup: trust the exact-match ranker more.
         lookup = any(w.startswith("#") or w[:1].isdigit() or w[:1] == "£" for w in words)
         rankings = {
-            "dense": (self.store.query(vector, n), 1.0),
-            "parts": (best_per_chunk(self.store.query_parts(vector, PARTS_PER_CHUNK * n)), 1.0),
+            "dense": (search(lexical.chunk_vectors, self.store.query, vector, n), 1.0),
+            "parts": (best_per_chunk(search(lexical.part_vectors, self.store.query_parts, vector, PARTS_PER_CHUNK * n)), 1.0),
             "bm25": (lexical.search(query, n, self.glossary), LOOKUP_BM25_WEIGHT if lookup else 1.0),
         }
         scores: dict[str, dict[str, float]] = {"parts": {}, "dense": {}, "bm25": {}}
@@ -314,6 +337,12 @@ def fuse(rankings: list[tuple[list[tuple[str, float]], float, int]]) -> dict[str
             for cid, v in ranking:
                 fused[cid] = fused.get(cid, 0.0) + weight * (v - mean) / (spread or 1.0)
     return fused
+
+
+def search(exact: ExactVectors | None, hnsw: Callable[[list[float], int], list[tuple[str, float]]],
+           vector: list[float], k: int) -> list[tuple[str, float]]:
+    """In memory when the snapshot holds these vectors, else Chroma's HNSW search."""
+    return exact.search(vector, k) if exact is not None else hnsw(vector, k)
 
 
 def best_per_chunk(parts: list[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -407,6 +407,21 @@ class ChunkStore:
             )
         return out
 
+    def chunk_vectors(self, ids: Sequence[str]) -> tuple[list[str], list[list[float]]]:
+        """(ids, vectors) of these chunks; an id no longer stored is left out."""
+        found, vectors = [], []
+        for start in range(0, len(ids), GET_BATCH):
+            got = self.collection.get(ids=list(ids[start : start + GET_BATCH]), include=["embeddings"])
+            found.extend(got["ids"])
+            vectors.extend(got["embeddings"] if got["embeddings"] is not None else [])
+        return found, vectors
+
+    def all_part_vectors(self) -> tuple[list[str], list[list[float]]]:
+        """(chunk id, vector) of every stored part, as two lists (raises ChromaError mid-write, as `get` does)."""
+        got = self.parts.get(include=["embeddings"])
+        vectors = got["embeddings"] if got["embeddings"] is not None else []
+        return [part_chunk(pid) for pid in got["ids"]], list(vectors)
+
     def query(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """Nearest chunks to `vector` as (id, cosine similarity), best first. May include uncommitted
         ids: callers keep only ids of their `all_chunks` snapshot. Chroma returns fewer than `k` when it
