@@ -101,10 +101,15 @@ class QueryEmbedder:
 
 
 def exact_vectors(store: ChunkStore, docs: dict[str, Document]) -> tuple[ExactVectors | None, ExactVectors | None]:
-    """This snapshot's chunk and part vectors for in-memory search. Part vectors read while an ingest is
-    writing them (ChromaError) stay in Chroma for this snapshot; parts of chunks outside it are left out."""
-    ids, vectors = store.chunk_vectors(list(docs))
-    chunks = ExactVectors.of(ids, vectors) if len(ids) == len(docs) else None
+    """This snapshot's chunk and part vectors for in-memory search. Vectors that cannot be read while another
+    process writes them (ChromaError "Error finding id") stay in Chroma for this snapshot: its questions use
+    HNSW. Parts of chunks outside the snapshot are left out."""
+    try:
+        ids, vectors = store.chunk_vectors(list(docs))
+        chunks = ExactVectors.of(ids, vectors) if len(ids) == len(docs) else None
+    except ChromaError:
+        log.warning("chunk vectors not loaded for in-memory search: the collection is being written")
+        chunks = None
     try:
         owners, part_vectors = store.all_part_vectors()
     except ChromaError:

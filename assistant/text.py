@@ -62,6 +62,13 @@ def query_tokens(question: str) -> list[str]:
 
 
 def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
+    """BM25 and overlap tokens: acronyms kept distinct, stopwords out, stemmed. Cached: answering a
+    question tokenises the same retrieved sentences that earlier questions did."""
+    return list(_tokens(text, keep_stopwords))
+
+
+@lru_cache(maxsize=20_000)
+def _tokens(text: str, keep_stopwords: bool) -> tuple[str, ...]:
     text = singular_acronyms(text)
     out: list[str] = acronym_tokens(text)
     for raw in TOKEN_RE.findall(text.lower().replace("’", "'")):
@@ -71,7 +78,7 @@ def tokens(text: str, keep_stopwords: bool = False) -> list[str]:
         out.append(tok)
         if tok.startswith("£"):
             out.append(tok[1:])  # "£19" also matches "19"
-    return out
+    return tuple(out)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9£\"“(•\-])")

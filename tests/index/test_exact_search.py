@@ -47,14 +47,16 @@ def test_a_larger_index_searches_chroma_and_ranks_the_same(indexed_settings, emb
     assert [d.id for d in large.retrieve(question)] == small
 
 
-def test_parts_being_written_stay_in_chroma_for_that_snapshot(indexed_settings, embeddings, assistant, monkeypatch):
-    def busy(self):
-        raise ChromaError("Error finding id")
+@pytest.mark.parametrize("busy_read", ["chunk_vectors", "all_part_vectors"])
+def test_vectors_being_written_stay_in_chroma_for_that_snapshot(indexed_settings, embeddings, assistant, monkeypatch, busy_read):
+    def busy(self, *args):
+        raise ChromaError("Error finding id")  # what Chroma raises while another process writes the segment
 
-    monkeypatch.setattr(ChunkStore, "all_part_vectors", busy)
+    monkeypatch.setattr(ChunkStore, busy_read, busy)
     fresh = build_assistant(indexed_settings, embeddings=embeddings)
     lexical = fresh.retriever.lexical()
-    assert lexical.chunk_vectors is not None and lexical.part_vectors is None
+    assert (lexical.chunk_vectors is None) == (busy_read == "chunk_vectors")
+    assert (lexical.part_vectors is None) == (busy_read == "all_part_vectors")
     assert [d.id for d in fresh.retrieve("Why is ELP only for one year?")] == \
         [d.id for d in assistant.retrieve("Why is ELP only for one year?")]
 
