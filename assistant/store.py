@@ -98,7 +98,11 @@ def open_client(settings: Settings):
 # - ef_construction is Settings.hnsw_ef (400). ef_search is that up to EF_FLAT_UNTIL vectors and grows as
 #   count^EF_GROWTH beyond: at 100,000 chunks with M 32, near recall was 0.78 / 0.91 / 0.96 / 0.98 / 0.99
 #   at ef 400 / 800 / 1300 / 1600 / 2000, so 1,600 there (dense p50 ≈ 35 ms). Chroma 1.x lets ef_search
-#   change on an existing collection; each store sets it when it opens the collection (fit_search_ef).
+#   change on an existing collection, but a process that has counted or searched a collection keeps the
+#   ef it loaded then (measured: modify after count() leaves that process at near recall 0.79 at 100,000
+#   chunks, where a new process gets 0.97). So the writer sets ef_search for the size it leaves at the end
+#   of every ingest, and later processes open the collection with it already right; an opener that finds it
+#   stale (an index grown before this) sets it for the processes after it and says so (fit_search_ef).
 EF_FLAT_UNTIL = 10_000
 EF_GROWTH = 0.6  # 400 × 10^0.6 ≈ 1,600 at 100,000 chunks
 EF_STEP = 100
@@ -119,13 +123,18 @@ def search_ef(count: int, settings: Settings) -> int:
     return max(settings.hnsw_ef, EF_STEP * math.ceil(wanted / EF_STEP))
 
 
-def fit_search_ef(collection, settings: Settings):
-    """Set the collection's ef_search for its size; a write only when the size crossed a step. A process that
-    already searched the collection keeps the ef it loaded until it reopens the store (serve: restart)."""
+def fit_search_ef(collection, settings: Settings, *, opening: bool = False):
+    """Set the collection's ef_search for its size; a write only when the size crossed a step. This process
+    keeps the ef it loaded when it counted the collection (Chroma caches it), so the new value serves the
+    processes that open the collection after it: `opening` says so in the log."""
     want = search_ef(collection.count(), settings)
     hnsw = (collection.configuration or {}).get("hnsw") or {}
     if hnsw.get("ef_search") != want:
         collection.modify(configuration={"hnsw": {"ef_search": want}})
+        if opening:
+            log.warning("HNSW ef_search of %r set %s -> %s for its %s vectors; this process searches with the old "
+                        "value until it restarts (an ingest sets it for the size it leaves)",
+                        collection.name, hnsw.get("ef_search"), want, f"{collection.count():,}")
     return collection
 
 
@@ -176,7 +185,7 @@ class ChunkStore:
             embedding_function=None,  # never Chroma's default (it reaches the network)
             metadata=self.model.to_metadata() if self.model else None,  # only on creation: an existing one keeps its own
             configuration={"hnsw": hnsw_configuration(self.settings)},
-        ), self.settings)
+        ), self.settings, opening=True)
 
     def _open_parts(self):
         # One vector per part of a chunk (its title, each quotable sentence: assistant.passages), so a chunk
@@ -185,7 +194,13 @@ class ChunkStore:
             f"{self.settings.collection}-parts",
             embedding_function=None,
             configuration={"hnsw": hnsw_configuration(self.settings)},
-        ), self.settings)
+        ), self.settings, opening=True)
+
+    def fit_search_ef(self) -> None:
+        """ef_search of the chunk and parts collections for the sizes they have now: an ingest's last step,
+        so every process opening the index afterwards searches with it (see fit_search_ef)."""
+        fit_search_ef(self.collection, self.settings)
+        fit_search_ef(self.parts, self.settings)
 
     def _open_commits(self):
         return self.client.get_or_create_collection(f"{self.settings.collection}-commits", embedding_function=None)

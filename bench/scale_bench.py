@@ -297,6 +297,7 @@ def _build_or_reuse(n: int, root: Path) -> dict:
     build_s = time.perf_counter() - started
     for start in range(0, n, CHUNKS_PER_DOC):  # readers (BM25, titles) only see committed documents
         store.commit(metas[start]["source"], ids[start:start + CHUNKS_PER_DOC], "synthetic", "synthetic")
+    store.fit_search_ef()  # as an ingest's last step does, so the processes measuring it open it right
     built = {"build_s": build_s, "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
              "load_avg_at_build": [round(x, 2) for x in os.getloadavg()]}
     marker.write_text(json.dumps(built))

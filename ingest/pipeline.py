@@ -193,6 +193,7 @@ def ingest_paths(
                     report.added += 1
 
         report.removed = writer.remove_missing()
+        store.fit_search_ef()  # for the size this ingest leaves: the processes that open it next search with it
         report.chunks = store.raw_count()
     return report
 

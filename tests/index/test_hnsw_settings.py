@@ -1,14 +1,20 @@
 """HNSW settings of the store (assistant/store.py): new collections get Settings.hnsw_m neighbours, an
-existing collection keeps the M it was built with, and ef_search follows the collection's size each time a
-store opens it (Chroma keeps it in the collection's configuration, so every process sees it)."""
+existing collection keeps the M it was built with, and ef_search follows the collection's size: an ingest
+sets it for the size it leaves, and a store opening a collection grown otherwise sets it (Chroma keeps it in
+the collection's configuration; a process keeps the ef it loaded, so it must be right before others open)."""
 from __future__ import annotations
 
+import shutil
+
+import chromadb
 import numpy as np
 import pytest
 
 from assistant import store as store_module
 from assistant.config import Settings
 from assistant.store import ChunkStore, search_ef
+from ingest.pipeline import ingest_paths
+from tests.support.paths import CORPUS
 
 
 def _hnsw(collection) -> dict:
@@ -54,6 +60,27 @@ def test_opening_a_grown_collection_raises_its_search_ef(tmp_path, monkeypatch):
     assert _hnsw(reopened.parts)["ef_search"] == 50, "the empty parts collection keeps the flat ef"
     got = reopened.query(np.ones(8, dtype=np.float32).tolist(), 5)
     assert len(got) == 5
+
+
+def test_an_ingest_leaves_the_search_ef_for_the_size_it_grew_to(tmp_path, monkeypatch, embeddings):
+    # The ingest opened the collection empty (flat ef); the processes that open it next must not be the
+    # ones to raise it, since a process that has counted a collection keeps the ef it loaded then.
+    monkeypatch.setattr(store_module, "EF_FLAT_UNTIL", 2)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("hillingdon-hlp-invitation-to-join.txt", "metadata.yaml"):
+        shutil.copy(CORPUS / name, folder / name)
+    settings = Settings(data_dir=tmp_path / "data", hnsw_ef=50)
+    store = ChunkStore(settings, embeddings)
+    assert _hnsw(store.collection)["ef_search"] == 50
+    report = ingest_paths([folder], settings, store)
+    parts = store.parts.count()
+    assert report.chunks > 2 and parts > report.chunks
+    # Read as the next process would see it before it counts anything: the stored configuration.
+    client = chromadb.PersistentClient(path=str(settings.chroma_dir))
+    stored = {c.name: c.configuration["hnsw"]["ef_search"] for c in client.list_collections()}
+    assert stored[settings.collection] == search_ef(report.chunks, settings) > 50
+    assert stored[f"{settings.collection}-parts"] == search_ef(parts, settings) > stored[settings.collection]
 
 
 @pytest.mark.parametrize("asked", [3, 500])
