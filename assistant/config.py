@@ -132,6 +132,11 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def lexical_dir(self) -> Path:
+        """The BM25 index of each index version, kept so a restart does not rebuild it (assistant/lexical_cache.py)."""
+        return self.data_dir / "lexical"
+
+    @property
     def encoders_path(self) -> Path:
         """Where the embedding model's ONNX export lives (assistant/onnx_export.py), made once from its weights."""
         return self.encoder_dir or self.data_dir / "encoders"

@@ -27,6 +27,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from assistant import lexical_cache
 from assistant.batching import QueryBatcher, batch_query_function
 from assistant.exact_search import EXACT_SEARCH_UP_TO, ExactVectors
 from assistant.models import Filters
@@ -152,15 +153,16 @@ class LexicalIndex:
         chunks = store.all_chunks()
         ids = [cid for cid, _ in chunks]
         docs = dict(chunks)
-        corpus = [tokens(f"{d.metadata.get('section', '')} {d.page_content}") for _, d in chunks]
-        vocab = frozenset(t for toks in corpus for t in toks)
-        labels = {cid: " ".join(str(d.metadata.get(k, "")) for k in ("title", "partnership", "partnerships")) for cid, d in chunks}
-        names = name_initialisms(sorted(set(labels.values())) + [d.page_content for _, d in chunks])
-        texts = [f"{labels[cid]} {d.metadata.get('section', '')} {d.page_content}" for cid, d in chunks]
-        spans = frozenset(span for text in texts for span in periods(text).values())
-        years = frozenset(y for text in texts for y in years_mentioned(text))
         exact = exact_vectors(store, docs) if 0 < len(ids) <= EXACT_SEARCH_UP_TO else (None, None)
-        return cls(ids, docs, SparseBM25(corpus) if corpus else None, vocab, names, spans, years, *exact)
+        if not chunks:
+            return cls(ids, docs, None, frozenset(), {}, frozenset(), frozenset(), *exact)
+        key = lexical_cache.version_key(chunks)
+        derived = lexical_cache.load(store.settings.lexical_dir, key)
+        if derived is None or derived.size != len(ids):
+            derived = derive(chunks)
+            lexical_cache.save(store.settings.lexical_dir, key, derived)
+        bm25 = SparseBM25.from_index(derived.bm25, derived.size)
+        return cls(ids, docs, bm25, derived.vocabulary, derived.names, derived.periods, derived.years, *exact)
 
     def spell_out(self, query: str) -> str:
         """Add the full name of any initialism the documents never use ("HLP" → "... Hillingdon Learning Partnership")."""
@@ -193,6 +195,22 @@ def top_scores(ids: list[str], scores: np.ndarray, n: int) -> list[tuple[str, fl
     return [(ids[i], float(scores[i])) for i in best if scores[i] > 0]
 
 
+def derive(chunks: list[tuple[str, Document]]) -> lexical_cache.Derived:
+    """What the lexical checks need from the chunk texts, in their order: BM25, vocabulary, names, periods."""
+    corpus = [tokens(f"{d.metadata.get('section', '')} {d.page_content}") for _, d in chunks]
+    labels = {cid: " ".join(str(d.metadata.get(k, "")) for k in ("title", "partnership", "partnerships")) for cid, d in chunks}
+    names = name_initialisms(sorted(set(labels.values())) + [d.page_content for _, d in chunks])
+    texts = [f"{labels[cid]} {d.metadata.get('section', '')} {d.page_content}" for cid, d in chunks]
+    return lexical_cache.Derived(
+        bm25=SparseBM25(corpus).index,
+        size=len(corpus),
+        vocabulary=frozenset(t for toks in corpus for t in toks),
+        names=names,
+        periods=frozenset(span for text in texts for span in periods(text).values()),
+        years=frozenset(y for text in texts for y in years_mentioned(text)),
+    )
+
+
 class SparseBM25:
     """BM25 as a sparse term × chunk matrix (bm25s): a query sums a few rows instead of looping over
     every chunk in Python, so it stays fast at 100,000 chunks. Tokens are ours (acronyms kept, stemmed)."""
@@ -201,6 +219,13 @@ class SparseBM25:
         self.index = bm25s.BM25(k1=1.5, b=0.75, method="robertson")
         self.index.index(corpus, show_progress=False)
         self.size = len(corpus)
+
+    @classmethod
+    def from_index(cls, index: bm25s.BM25, size: int) -> "SparseBM25":
+        """One built before (lexical_cache), over `size` chunks in the order of their ids."""
+        bm25 = cls.__new__(cls)
+        bm25.index, bm25.size = index, size
+        return bm25
 
     def get_scores(self, words: list[str]) -> np.ndarray:
         ids = self.index.get_tokens_ids(list(words))

@@ -127,14 +127,15 @@ def fit_search_ef(collection, settings: Settings, *, opening: bool = False):
     """Set the collection's ef_search for its size; a write only when the size crossed a step. This process
     keeps the ef it loaded when it counted the collection (Chroma caches it), so the new value serves the
     processes that open the collection after it: `opening` says so in the log."""
-    want = search_ef(collection.count(), settings)
+    size = collection.count()
+    want = search_ef(size, settings)
     hnsw = (collection.configuration or {}).get("hnsw") or {}
     if hnsw.get("ef_search") != want:
         collection.modify(configuration={"hnsw": {"ef_search": want}})
         if opening:
             log.warning("HNSW ef_search of %r set %s -> %s for its %s vectors; this process searches with the old "
                         "value until it restarts (an ingest sets it for the size it leaves)",
-                        collection.name, hnsw.get("ef_search"), want, f"{collection.count():,}")
+                        collection.name, hnsw.get("ef_search"), want, f"{size:,}")
     return collection
 
 
