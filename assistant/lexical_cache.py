@@ -42,7 +42,8 @@ class Derived:
     years: frozenset[int]
 
 
-METADATA_READ = ("title", "partnership", "partnerships", "section")  # what retrieval.derive reads besides the text
+LABELS = ("title", "partnership", "partnerships")  # the metadata retrieval.derive takes names and periods from
+METADATA_READ = (*LABELS, "section")  # all it reads besides the text: a change to any makes a new version
 
 
 def version_key(chunks: list[tuple[str, Document]]) -> str:

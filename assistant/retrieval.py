@@ -198,7 +198,7 @@ def top_scores(ids: list[str], scores: np.ndarray, n: int) -> list[tuple[str, fl
 def derive(chunks: list[tuple[str, Document]]) -> lexical_cache.Derived:
     """What the lexical checks need from the chunk texts, in their order: BM25, vocabulary, names, periods."""
     corpus = [tokens(f"{d.metadata.get('section', '')} {d.page_content}") for _, d in chunks]
-    labels = {cid: " ".join(str(d.metadata.get(k, "")) for k in ("title", "partnership", "partnerships")) for cid, d in chunks}
+    labels = {cid: " ".join(str(d.metadata.get(k, "")) for k in lexical_cache.LABELS) for cid, d in chunks}
     names = name_initialisms(sorted(set(labels.values())) + [d.page_content for _, d in chunks])
     texts = [f"{labels[cid]} {d.metadata.get('section', '')} {d.page_content}" for cid, d in chunks]
     return lexical_cache.Derived(
