@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import bm25s
 import numpy as np
@@ -42,6 +42,8 @@ CANDIDATES = 50  # per ranker, before fusion and filtering
 GLOSSARY_WEIGHT = 0.3  # a glossary term counts for less than the words actually asked
 LOOKUP_BM25_WEIGHT = 2.0
 PARTS_PER_CHUNK = 4  # parts fetched per chunk wanted: most chunks come back once per matching sentence
+HUB_SHARE = 0.5  # a name in more than half of one document's chunks names the document, not a passage of it
+HUB_MIN_CHUNKS = 5  # a document this short has no such names
 
 
 class QueryEmbedder:
@@ -172,6 +174,36 @@ class LexicalIndex:
             if word.isupper() and "#" + word.lower() not in self.vocabulary and word.lower() in self.names
         ]
         return " ".join([query, *extra])
+
+    @cached_property
+    def _sources(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each chunk's document (as a number, in the order of `ids`) and each document's chunk count."""
+        names = [self.docs[cid].metadata.get("source", "") for cid in self.ids]
+        _, source_of, sizes = np.unique(np.asarray(names, dtype=object).astype(str), return_inverse=True, return_counts=True)
+        return source_of, sizes
+
+    def is_hub_token(self, token: str) -> bool:
+        """`token` is in more than half of one document's chunks ("hillingdon" in the Hillingdon letter)."""
+        ids = self.bm25.index.get_tokens_ids([token]) if self.bm25 else []
+        if not ids:
+            return False
+        indptr, indices = self.bm25.index.scores["indptr"], self.bm25.index.scores["indices"]
+        source_of, sizes = self._sources
+        per_source = np.bincount(source_of[indices[indptr[ids[0]]:indptr[ids[0] + 1]]], minlength=len(sizes))
+        return bool(((per_source > HUB_SHARE * sizes) & (sizes >= HUB_MIN_CHUNKS)).any())
+
+    def without_hub_names(self, question: str) -> str:
+        """The question without the names that appear in most chunks of a document ("ELP", "Hillingdon"):
+        they say which document, not which of its passages, yet they pull a question's vector towards the
+        chunks that repeat them most (an introduction) rather than the one that answers the rest of it.
+        A name is a capitalised word after the first, or an acronym."""
+        words = question.split()
+        kept = [
+            w for i, w in enumerate(words)
+            if not (w[:1].isupper() and (i > 0 or sum(map(str.isupper, w)) > 1)
+                    and (toks := tokens(w)) and all(self.is_hub_token(t) for t in toks))
+        ]
+        return " ".join(kept) if kept else question
 
     def search(self, query: str, n: int, glossary: Glossary = Glossary()) -> list[tuple[str, float]]:
         if not self.bm25:
@@ -318,15 +350,18 @@ class HybridRetriever(BaseModel):
         lexical = self.lexical()
         if not lexical.ids:
             return {"dense": [], "parts": [], "bm25": [], "fused": []}
+        # Parts (single sentences, titles, documented questions) are matched on what is asked, names aside.
+        parts_query = lexical.without_hub_names(query)
         query = lexical.spell_out(query)
         vector = list(self.query_embedder.embed(query))
+        parts_vector = vector if parts_query == query else list(self.query_embedder.embed(parts_query))
         n = len(lexical.ids) if filters else min(CANDIDATES, len(lexical.ids))
         words = query_tokens(query)
         # A question naming an acronym or a figure is a lookup: trust the exact-match ranker more.
         lookup = any(w.startswith("#") or w[:1].isdigit() or w[:1] == "£" for w in words)
         rankings = {
             "dense": (search(lexical.chunk_vectors, self.store.query, vector, n), 1.0),
-            "parts": (best_per_chunk(search(lexical.part_vectors, self.store.query_parts, vector, PARTS_PER_CHUNK * n)), 1.0),
+            "parts": (best_per_chunk(search(lexical.part_vectors, self.store.query_parts, parts_vector, PARTS_PER_CHUNK * n)), 1.0),
             "bm25": (lexical.search(query, n, self.glossary), LOOKUP_BM25_WEIGHT if lookup else 1.0),
         }
         scores: dict[str, dict[str, float]] = {"parts": {}, "dense": {}, "bm25": {}}

@@ -115,7 +115,11 @@ def test_after_warming_an_answer_embeds_only_its_question(assistant, monkeypatch
     for question in questions:
         answer = assistant.ask(question)
         assert answer.grounded and answer.citations, question
-    # Only the questions themselves are embedded, if not cached from an earlier test (the query batcher embeds them as documents); sentences and
-    # documented questions all came from the warmed cache.
+    # Only the questions themselves are embedded (and, for the parts ranker, a question without the names in
+    # most of a document's chunks), if not cached from an earlier test (the query batcher embeds them as
+    # documents); sentences and documented questions all came from the warmed cache.
+    lexical = assistant.retriever.lexical()
+    asked = set(questions) | {lexical.without_hub_names(q) for q in questions}
+    assert "Who sits on the board?" in asked  # "ELP" is in most chunks of the ELP documents
     embedded = [text for batch in batches for text in batch]
-    assert set(embedded) <= set(questions) and len(embedded) == len(set(embedded)), embedded  # each at most once
+    assert set(embedded) <= asked and len(embedded) == len(set(embedded)), embedded  # each at most once
