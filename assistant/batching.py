@@ -101,22 +101,27 @@ class QueryBatcher:
 
     def embed(self, text: str) -> list[float]:
         """The vector of `text`, computed in a batch with whatever concurrent callers asked meanwhile."""
-        request = _Request(text)
+        return self.embed_all([text])[0]
+
+    def embed_all(self, texts: Sequence[str]) -> list[list[float]]:
+        """The vectors of `texts` (one caller's, e.g. a question in two forms), in the same batch."""
+        requests = [_Request(text) for text in texts]
         with self._changed:
             if getattr(self._announced, "on", False):  # arrived: the leader no longer waits for this one
                 self._announced.on = False
                 self._expected -= 1
-            self._pending.append(request)
+            self._pending.extend(requests)
             lead = not self._leading
             self._leading = True
             self._changed.notify_all()
         if lead:
             self._lead()
-        request.done.wait()
-        if request.error is not None:
-            raise request.error
-        assert request.vector is not None
-        return request.vector
+        for request in requests:
+            request.done.wait()
+            if request.error is not None:
+                raise request.error
+        assert all(r.vector is not None for r in requests)
+        return [r.vector for r in requests]
 
     def _lead(self) -> None:
         with self._changed:  # collect: every announced caller, or the window, whichever comes first

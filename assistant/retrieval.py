@@ -17,7 +17,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from collections import OrderedDict
+from functools import cached_property
 
 import bm25s
 import numpy as np
@@ -52,7 +53,8 @@ class QueryEmbedder:
 
     def __init__(self, embeddings: Embeddings, cache_size: int = 512):
         self.embeddings = embeddings
-        self.embed = lru_cache(maxsize=cache_size)(self._embed)
+        self.cache_size = cache_size
+        self._questions: OrderedDict[str, tuple[float, ...]] = OrderedDict()  # least recently used first
         self._batch_cache: dict[str, np.ndarray] = {}  # float32: a tenth of the memory of tuples of floats
         self._parts_read: dict[str, None] = {}  # chunks whose part vectors are in _batch_cache (oldest first)
         self._cache_lock = threading.Lock()
@@ -61,8 +63,29 @@ class QueryEmbedder:
         self._model_lock = threading.Lock()
         self.batcher = QueryBatcher(batch_query_function(embeddings), self._model_lock)
 
-    def _embed(self, text: str) -> tuple[float, ...]:
-        return tuple(self.batcher.embed(text))
+    def embed(self, text: str) -> tuple[float, ...]:
+        return self.embed_all([text])[0]
+
+    def embed_all(self, texts: list[str]) -> list[tuple[float, ...]]:
+        """Question vectors, cached (the last `cache_size`); those not cached are computed in one batch
+        (a question and its hub-name-free form cost one model call, not two)."""
+        with self._cache_lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._questions]
+        fresh = dict(zip(missing, map(tuple, self.batcher.embed_all(missing)))) if missing else {}
+        with self._cache_lock:
+            self._questions.update(fresh)
+            out = []
+            for text in texts:
+                self._questions.move_to_end(text)
+                out.append(self._questions[text])
+            while len(self._questions) > self.cache_size:
+                self._questions.popitem(last=False)
+        return out
+
+    def cache_clear(self) -> None:
+        """Forget the cached question vectors (benchmarks: every pass pays for its embeddings)."""
+        with self._cache_lock:
+            self._questions.clear()
 
     def expecting(self):
         """Context manager around one question: a batch being collected waits (briefly) for its vector."""
@@ -100,7 +123,7 @@ class QueryEmbedder:
                 self._parts_read.clear()  # some of their vectors went: read them again when needed
             known = [self._batch_cache.get(t) for t in texts]
         # evicted meanwhile (another thread filled the cache): embed again
-        return [vector if vector is not None else np.asarray(self._embed(t), dtype=np.float32) for vector, t in zip(known, texts)]
+        return [vector if vector is not None else np.asarray(self.embed(t), dtype=np.float32) for vector, t in zip(known, texts)]
 
 
 def exact_vectors(store: ChunkStore, docs: dict[str, Document]) -> tuple[ExactVectors | None, ExactVectors | None]:
@@ -353,8 +376,7 @@ class HybridRetriever(BaseModel):
         # Parts (single sentences, titles, documented questions) are matched on what is asked, names aside.
         parts_query = lexical.without_hub_names(query)
         query = lexical.spell_out(query)
-        vector = list(self.query_embedder.embed(query))
-        parts_vector = vector if parts_query == query else list(self.query_embedder.embed(parts_query))
+        vector, parts_vector = map(list, self.query_embedder.embed_all([query, parts_query]))
         n = len(lexical.ids) if filters else min(CANDIDATES, len(lexical.ids))
         words = query_tokens(query)
         # A question naming an acronym or a figure is a lookup: trust the exact-match ranker more.

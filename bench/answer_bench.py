@@ -72,7 +72,7 @@ def worker(args: dict) -> dict:
     total, retrieval, answer, pass_p95, errors, no_retrieval = [], [], [], [], 0, 0
     for _ in range(int(args["passes"])):
         # A fresh query-vector cache per pass: each question pays for its embedding, as a new one would.
-        assistant.retriever.query_embedder.embed.cache_clear()
+        assistant.retriever.query_embedder.cache_clear()
         this_pass = []
         for question in questions:
             spent.clear()

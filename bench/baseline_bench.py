@@ -50,7 +50,7 @@ def worker(args: dict) -> dict:
         ingest_s.append(time.perf_counter() - started)
     ours = build_assistant(Settings(data_dir=Path(args["data_dir"]), corpus_dir=corpus), embeddings=embeddings)
     ours.ask(args["questions"][0])  # lazily built BM25 index: not part of a warm ask
-    ours.retriever.query_embedder.embed.cache_clear()
+    ours.retriever.query_embedder.cache_clear()
     try:
         systems = {"ours": ours, "baseline": baseline}
         accuracy, times = _through_eval(systems, args.get("item_limit"))

@@ -44,9 +44,9 @@ def test_a_lone_question_is_bit_identical_to_embed_query(embeddings):
 
 
 def test_concurrent_asks_give_the_answers_sequential_asks_give(assistant):
-    assistant.retriever.query_embedder.embed.cache_clear()
+    assistant.retriever.query_embedder.cache_clear()
     sequential = [assistant.ask(q).model_dump() for q in QUESTIONS]
-    assistant.retriever.query_embedder.embed.cache_clear()
+    assistant.retriever.query_embedder.cache_clear()
     with ThreadPoolExecutor(len(QUESTIONS)) as pool:
         concurrent = [a.model_dump() for a in pool.map(assistant.ask, QUESTIONS)]
     assert concurrent == sequential

@@ -237,3 +237,38 @@ def test_the_onnx_encoder_embeds_a_batch_of_questions_in_one_call():
     batch = batch_query_function(embeddings)
     assert batch(["a?", "b?", "c?"]) == [[1.0, 1.0, 1.0]] * 3
     assert calls == [["a?", "b?", "c?"]]  # one model call, not one per question
+
+
+def test_one_callers_texts_go_into_one_model_call():
+    encoder = RecordingEncoder()
+    batcher = QueryBatcher(encoder)
+    assert batcher.embed_all(["a question", "a question without its names", "a question"]) == [
+        vector_of("a question"), vector_of("a question without its names"), vector_of("a question")]
+    assert encoder.calls == [["a question", "a question without its names"]]  # once each, one call
+
+
+def test_the_question_cache_embeds_only_what_it_has_not_seen_and_stays_bounded():
+    from assistant.retrieval import QueryEmbedder
+
+    class Embeddings:  # a LangChain Embeddings stand-in: its calls are recorded
+        calls: list[list[str]] = []
+
+        def embed_documents(self, texts):
+            self.calls.append(list(texts))
+            return [vector_of(t) for t in texts]
+
+        def embed_query(self, text):
+            return self.embed_documents([text])[0]
+
+    embeddings = Embeddings()
+    embedder = QueryEmbedder(embeddings, cache_size=2)
+    embedder.batcher.embed_batch = embeddings.embed_documents
+    assert embedder.embed_all(["q1", "q1 bare"]) == [tuple(vector_of("q1")), tuple(vector_of("q1 bare"))]
+    assert embedder.embed("q1") == tuple(vector_of("q1")) and embeddings.calls == [["q1", "q1 bare"]]
+    embedder.embed("q2")  # the cache holds two: "q1 bare", the least recently used, goes
+    assert embeddings.calls[-1] == ["q2"]
+    embedder.embed_all(["q1", "q1 bare"])
+    assert embeddings.calls[-1] == ["q1 bare"]
+    embedder.cache_clear()
+    embedder.embed("q1")
+    assert embeddings.calls[-1] == ["q1"]
