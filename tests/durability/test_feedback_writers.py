@@ -14,7 +14,9 @@ from assistant.feedback import BUSY_TIMEOUT_S, FeedbackStore, stored_rows
 ROWS_PER_WRITER = 400
 REPO = Path(__file__).resolve().parents[2]
 
-# Each writer waits for the go file, so both open the new database and write at the same moment.
+# Each writer waits for the go file, so both open the new database at the same moment; then each says it is
+# open and waits for the other, so both write at the same moment too (setting up a new file is serialised:
+# on a fast machine one writer's 400 rows could otherwise be done before the other had opened it).
 WRITER = """
 import json, sys, time
 from pathlib import Path
@@ -23,6 +25,9 @@ db, source, rows, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv
 while not go.exists():
     time.sleep(0.001)
 store = FeedbackStore(db)
+(go.parent / f"open-{source}").touch()
+while len(list(go.parent.glob("open-*"))) < 2:
+    time.sleep(0.001)
 first = time.time()
 ids = [store.add(source=source, question=f"{source} question {i}", answer=f"answer {i}", rating="up",
                  user_id=f"{source}-user") for i in range(rows)]
