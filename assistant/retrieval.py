@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ LOOKUP_BM25_WEIGHT = 2.0
 PARTS_PER_CHUNK = 4  # parts fetched per chunk wanted: most chunks come back once per matching sentence
 HUB_SHARE = 0.5  # a name in more than half of one document's chunks names the document, not a passage of it
 HUB_MIN_CHUNKS = 5  # a document this short has no such names
+FULL_CHECK_S = 2.0  # with an unchanged generation marker, the commit records are still read this often
 
 
 class QueryEmbedder:
@@ -307,6 +309,8 @@ class HybridRetriever(BaseModel):
     _lexical: LexicalIndex | None = PrivateAttr(default=None)
     _marker: int = PrivateAttr(default=-1)
     _built_after: int = PrivateAttr(default=0)  # the newest commit the index includes
+    _generation: str | None = PrivateAttr(default=None)  # the store's marker when the records were last read
+    _read_at: float = PrivateAttr(default=0.0)  # when (monotonic) they were last read
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _pinned: threading.local = PrivateAttr(default_factory=threading.local)
 
@@ -339,6 +343,14 @@ class HybridRetriever(BaseModel):
         return snapshot
 
     def _fresh(self) -> LexicalIndex:
+        # The marker is read before the records: a commit after this read changes it again, so the next
+        # question reads the records. Unchanged, and read within FULL_CHECK_S, the snapshot stands (a writer
+        # that died between its commit and the marker is seen at the next full check).
+        generation = self.store.generation()
+        with self._lock:
+            if (self._lexical is not None and generation is not None and generation == self._generation
+                    and time.monotonic() - self._read_at < FULL_CHECK_S):
+                return self._lexical
         marker = self.store.commit_count()
         with self._lock:
             if self._lexical is None or marker != self._marker or self.store.committed_since(self._built_after):
@@ -347,11 +359,12 @@ class HybridRetriever(BaseModel):
                 self._lexical = LexicalIndex.build(self.store)
                 self._marker, self._built_after = marker, newest
                 release_free_memory()  # the build's transient buffers and the old snapshot
+            self._generation, self._read_at = generation, time.monotonic()
             return self._lexical
 
     def refresh(self) -> None:
         with self._lock:
-            self._lexical = None
+            self._lexical, self._generation = None, None
 
     def invoke(self, query: str, *, filters: Filters | None = None, k: int | None = None) -> list[Document]:
         """The fused ranking's top k, best first."""

@@ -20,9 +20,13 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import threading
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import chromadb
@@ -245,6 +249,7 @@ class ChunkStore:
         self.collection = self._open_collection()
         self.commits = self._open_commits()
         self.parts = self._open_parts()
+        self.bump_generation()
 
     # -- writing (ingest) ----------------------------------------------------------------------------
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -330,12 +335,43 @@ class ChunkStore:
             metadatas=[{"sha256": sha, "path": path, "chunks": len(chunk_ids), "committed_at": now}
                        for _, chunk_ids, sha, path in records],
         )
+        self.bump_generation()
 
     def uncommit(self, sources: Iterable[str]) -> None:
         """Hide documents from readers (before their chunks are deleted)."""
         sources = list(sources)
         if sources:
             self.commits.delete(ids=sources)
+            self.bump_generation()
+
+    # -- the generation marker: what readers check on every question ------------------------------------
+    @property
+    def generation_path(self) -> Path | None:
+        """A file beside the embedded index that every change of the commit records rewrites, so a reader
+        can tell "nothing changed" from one small file read instead of two reads of the records. None for
+        a Chroma server: its writers may be on other machines, so readers ask the server every time."""
+        return None if self.settings.chroma_host else self.settings.chroma_dir / f"{self.settings.collection}.generation"
+
+    def bump_generation(self) -> None:
+        """Rewrite the marker (after the records changed: a reader that sees it unchanged has seen the change
+        or reads it at its next full check). Written to a temp file and renamed, so it is never half-written."""
+        path = self.generation_path
+        if path is None:
+            return
+        temp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            temp.write_text(uuid.uuid4().hex, encoding="ascii")
+            os.replace(temp, path)
+        except OSError as exc:  # readers fall back to reading the records when the marker is stale or absent
+            log.warning("could not update the index generation marker %s (%s): readers see the change at their next full check", path, exc)
+
+    def generation(self) -> str | None:
+        """The marker's current value; None when there is none (a Chroma server, an index from before it)."""
+        path = self.generation_path
+        try:
+            return path.read_text(encoding="ascii") if path is not None else None
+        except OSError:
+            return None
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
