@@ -13,6 +13,7 @@ from assistant.config import Settings
 from assistant.retrieval import HybridRetriever, QueryEmbedder
 from assistant.store import ChunkStore
 from tests.index.test_lexical_cache import TEXTS, _commit
+from tests.support.counting import count_calls
 
 
 class NoModel:  # lexical() never embeds
@@ -31,16 +32,7 @@ def store(tmp_path) -> ChunkStore:
 
 @pytest.fixture
 def reads(store, monkeypatch) -> dict[str, int]:
-    counts = {"commit_count": 0, "generation": 0}
-    for name in counts:
-        real = getattr(store, name)
-
-        def counting(*args, _name=name, _real=real, **kwargs):
-            counts[_name] += 1
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(store, name, counting)
-    return counts
+    return count_calls(monkeypatch, store, ("commit_count", "generation"))
 
 
 def sources(retriever: HybridRetriever) -> set[str]:

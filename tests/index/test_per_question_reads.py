@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.counting import count_calls
+
 
 @pytest.fixture
 def counted(assistant, monkeypatch):
-    calls = {"commit_count": 0, "marker": 0, "titles": 0, "generation": 0}
-    store = assistant.store
-    for name in calls:
-        original = getattr(store, name)
-
-        def counting(*args, _name=name, _original=original, **kwargs):
-            calls[_name] += 1
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(store, name, counting)
-    return calls
+    return count_calls(monkeypatch, assistant.store, ("commit_count", "marker", "titles", "generation"))
 
 
 def test_a_document_question_checks_the_index_once_and_reads_no_titles(assistant, counted, monkeypatch):
